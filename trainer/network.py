@@ -4,6 +4,8 @@ Parameters are a list of (W, b) pairs, W of shape (n_in, n_out) and b of shape
 (n_out,), float32. A batch of inputs has shape (B, 784).
 """
 
+import itertools
+
 import numpy as np
 
 Params = list[tuple[np.ndarray, np.ndarray]]
@@ -12,7 +14,7 @@ Params = list[tuple[np.ndarray, np.ndarray]]
 def init(sizes: list[int], rng: np.random.Generator) -> Params:
     """He-uniform weights and zero biases for layer sizes like [784, 512, 10]."""
     params = []
-    for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True):
+    for n_in, n_out in itertools.pairwise(sizes):
         limit = np.sqrt(6.0 / n_in)
         w = rng.uniform(-limit, limit, size=(n_in, n_out)).astype(np.float32)
         params.append((w, np.zeros(n_out, dtype=np.float32)))
