@@ -70,6 +70,16 @@ def probabilities(params: network.Params, x: np.ndarray) -> np.ndarray:
     return softmax(network.logits(params, x))
 
 
+def as_inputs(images: np.ndarray) -> np.ndarray:
+    """Pixels (N, 28, 28) on 0..255 -> float32 (N, 784) in [0, 1]: INPUT_SPEC's scaling.
+
+    Training, evaluation and the service all scale with this one function.
+    """
+    x = images.reshape(len(images), -1).astype(np.float32)
+    x /= np.float32(255.0)  # a true division, exactly the manifest's "pixel / 255"
+    return x
+
+
 def weights_sha256(params: network.Params) -> str:
     """Digest of names, shapes, dtypes and bytes of every array, in layer order."""
     h = hashlib.sha256()
@@ -125,6 +135,8 @@ def save(out_dir, params: network.Params, extras=(), **fields) -> dict:
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
     try:
+        # mkdtemp makes the directory 0700; a service running as another user must read it.
+        tmp.chmod(0o755)
         buf = io.BytesIO()
         np.savez(buf, **dict(_named_arrays(params)))
         _write_synced(tmp / WEIGHTS_FILE, buf.getvalue())

@@ -1,0 +1,63 @@
+"""`python -m trainer evaluate`: score an exported model on the test split.
+
+Loads the model with trainer.loader.load and scores it with
+Model.probabilities, the exact code path the service runs, so the figures
+printed here are the service's figures.
+"""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from trainer import data, loader
+from trainer.artifact import as_inputs
+
+
+def confusion(labels: np.ndarray, pred: np.ndarray, k: int) -> np.ndarray:
+    """(k, k) int64 counts; row = true class, column = predicted class."""
+    return np.bincount(labels.astype(np.int64) * k + pred, minlength=k * k).reshape(k, k)
+
+
+def score(model_dir, data_dir=None, verify: bool = True) -> dict:
+    """{"accuracy", "per_class" list, "confusion" (K, K), "labels", "model"} on the test split."""
+    model = loader.load(model_dir)
+    dataset = model.manifest.get("data", {}).get("dataset", "mnist")
+    directory = Path(data_dir) if data_dir else data.default_data_dir(dataset)
+    images, labels = data.load(directory, "test", verify, dataset)
+    x = as_inputs(images)
+    pred = np.concatenate([model.probabilities(x[i:i + 2000]).argmax(axis=1)
+                           for i in range(0, len(x), 2000)])
+    k = len(model.labels)
+    cm = confusion(labels, pred, k)
+    totals = cm.sum(axis=1)
+    per_class = [float(cm[i, i] / totals[i]) if totals[i] else float("nan") for i in range(k)]
+    return {"accuracy": float(np.trace(cm) / cm.sum()), "per_class": per_class,
+            "confusion": cm, "labels": model.labels, "model": model}
+
+
+def report(result: dict) -> str:
+    """Human-readable accuracy, per-class accuracy and confusion matrix."""
+    labels, cm = result["labels"], result["confusion"]
+    width = max(6, *(len(str(v)) + 1 for v in cm.flat), *(len(lbl) + 1 for lbl in labels))
+    lines = [f"model {result['model'].name} {result['model'].version}",
+             f"test accuracy {result['accuracy']:.4f} ({int(np.trace(cm))}/{int(cm.sum())})",
+             "per-class accuracy:"]
+    lines += [f"  {lbl:>12} {acc:.4f}" for lbl, acc in zip(labels, result["per_class"],
+                                                          strict=True)]
+    lines.append("confusion matrix (rows: true, columns: predicted):")
+    lines.append(" " * 13 + "".join(f"{lbl[:width - 1]:>{width}}" for lbl in labels))
+    for lbl, row in zip(labels, cm, strict=True):
+        lines.append(f"{lbl[:12]:>12} " + "".join(f"{v:>{width}}" for v in row))
+    return "\n".join(lines)
+
+
+def main(model_dir, data_dir=None, verify=True, plots_dir=None) -> int:
+    result = score(model_dir, data_dir, verify)
+    print(report(result))
+    if plots_dir is not None:
+        from trainer import plots
+
+        for path in plots.write_all(Path(model_dir), result, Path(plots_dir)):
+            print(f"wrote {path}", file=sys.stderr)
+    return 0

@@ -1,0 +1,125 @@
+"""The inner loop: one epoch of shuffled minibatches, evaluation, the LR schedule.
+
+Hot-path choices: inputs are float32 throughout; each epoch shuffles by an
+index permutation gathered into one preallocated batch buffer (no copy of the
+training set); the optimizer updates the weights in place.
+"""
+
+import math
+import signal
+import sys
+import threading
+
+import numpy as np
+
+from trainer import network
+from trainer.loss import cross_entropy
+
+
+class TrainError(Exception):
+    """Training cannot produce a usable model (e.g. the loss diverged)."""
+
+
+class StopFlag:
+    """Context manager: SIGINT/SIGTERM set `requested` instead of killing the run."""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self):
+        self.requested = False
+        self._old = {}
+
+    def _handle(self, signum, frame):
+        self.requested = True
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            for sig in self.SIGNALS:
+                self._old[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc):
+        for sig, old in self._old.items():
+            signal.signal(sig, old)
+        return False
+
+
+def lr_at(cfg, epoch: int, step: int, steps_per_epoch: int) -> float:
+    """Learning rate for batch `step` of 1-based `epoch`: constant, step decay or cosine."""
+    if cfg.lr_schedule == "step":
+        return cfg.lr * cfg.lr_gamma ** ((epoch - 1) // cfg.lr_step)
+    if cfg.lr_schedule == "cosine":
+        t = ((epoch - 1) * steps_per_epoch + step) / (cfg.epochs * steps_per_epoch)
+        return cfg.lr * 0.5 * (1.0 + math.cos(math.pi * t))
+    return cfg.lr
+
+
+def run_epoch(cfg, params, opt, xy, rng, *, epoch: int, stop: StopFlag):
+    """One pass over xy = (x (N, 784) float32, y (N,) int); returns (mean loss, accuracy).
+
+    Stops after the current batch once `stop.requested` is set.
+    """
+    x, y = xy
+    n, bs = len(x), cfg.batch_size
+    steps = math.ceil(n / bs)
+    flat = [a for pair in params for a in pair]
+    xbuf = np.empty((min(bs, n), x.shape[1]), dtype=np.float32)
+    perm = rng.permutation(n)
+    total_loss, correct, seen = 0.0, 0, 0
+    bar = _progress(steps, f"epoch {epoch}/{cfg.epochs}")
+    for step in range(steps):
+        idx = perm[step * bs:(step + 1) * bs]
+        xb = xbuf[:len(idx)]
+        np.take(x, idx, axis=0, out=xb)
+        yb = y[idx]
+        loss, z = _step(cfg, params, flat, opt, (xb, yb), rng=rng, where=(epoch, step, steps))
+        total_loss += loss * len(idx)
+        correct += int(np.count_nonzero(z.argmax(axis=1) == yb))
+        seen += len(idx)
+        if bar is not None:
+            bar.update(1)
+        if stop.requested:
+            break
+    if bar is not None:
+        bar.close()
+    return total_loss / max(seen, 1), correct / max(seen, 1)
+
+
+def _step(cfg, params, flat, opt, batch, *, rng, where):
+    """Forward, loss, backward and update on one batch; returns (loss, logits)."""
+    epoch, step, steps = where
+    xb, yb = batch
+    with np.errstate(over="ignore", invalid="ignore"):  # divergence is checked just below
+        z, cache = network.forward(params, xb, cfg.dropout, rng)
+        loss, dz = cross_entropy(z, yb)
+    if not math.isfinite(loss):
+        raise TrainError(f"loss became {loss} in epoch {epoch}, batch {step + 1}; "
+                         "lower --lr or add --weight-decay; nothing was exported")
+    grads = network.backward(params, cache, dz)
+    flat_grads = [g for pair in grads for g in pair]
+    if cfg.weight_decay:
+        wd = np.float32(cfg.weight_decay)
+        for w, grad_w in zip(flat[0::2], flat_grads[0::2], strict=True):
+            np.add(grad_w, wd * w, out=grad_w)  # L2 on weights only, not biases
+    opt.step(flat, flat_grads, lr_at(cfg, epoch, step, steps))
+    return loss, z
+
+
+def evaluate_arrays(params, x, y, batch: int = 2000):
+    """(mean cross-entropy, accuracy) of the inference pass on x (N, 784), y (N,)."""
+    total, correct = 0.0, 0
+    for start in range(0, len(x), batch):
+        z = network.logits(params, x[start:start + batch])
+        yb = y[start:start + batch]
+        total += cross_entropy(z, yb)[0] * len(yb)
+        correct += int(np.count_nonzero(z.argmax(axis=1) == yb))
+    return total / len(x), correct / len(x)
+
+
+def _progress(steps: int, desc: str):
+    """A tqdm bar on an interactive stderr; None otherwise (plain per-epoch lines)."""
+    if not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=steps, desc=desc, file=sys.stderr, leave=False, unit="batch")

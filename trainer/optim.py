@@ -1,0 +1,143 @@
+"""Optimizers that update float32 parameter arrays in place.
+
+Each optimizer takes flat lists of parameter and gradient arrays (same order,
+same shapes) and keeps its state as named arrays, so a checkpoint can store it
+in an npz without pickling. Scratch buffers are preallocated once per
+parameter: a step allocates nothing.
+"""
+
+import numpy as np
+
+NAMES = ("sgd", "momentum", "nesterov", "rmsprop", "adam")
+
+
+class Optimizer:
+    """Base: `step(params, grads, lr)` updates params in place."""
+
+    slots: tuple[str, ...] = ()
+
+    def __init__(self, params: list[np.ndarray]):
+        self.t = 0
+        self.state = {slot: [np.zeros_like(p) for p in params] for slot in self.slots}
+        self._tmp = [np.empty_like(p) for p in params]
+
+    def step(self, params: list[np.ndarray], grads: list[np.ndarray], lr: float) -> None:
+        self.t += 1
+        for i, (p, g) in enumerate(zip(params, grads, strict=True)):
+            self._update(i, p, g, p.dtype.type(lr))
+
+    def _update(self, i, p, g, lr):
+        raise NotImplementedError
+
+    def state_arrays(self) -> dict[str, np.ndarray]:
+        """State as {"opt_<slot>_<i>": array, "opt_t": int64 scalar}."""
+        arrays = {f"opt_{slot}_{i}": a for slot, lst in self.state.items()
+                  for i, a in enumerate(lst)}
+        arrays["opt_t"] = np.array(self.t, dtype=np.int64)
+        return arrays
+
+    def load_state_arrays(self, arrays) -> None:
+        """Inverse of state_arrays; shapes must match the parameters'."""
+        for slot, lst in self.state.items():
+            for i, a in enumerate(lst):
+                saved = arrays[f"opt_{slot}_{i}"]
+                if saved.shape != a.shape:
+                    raise ValueError(f"optimizer state {slot}[{i}] has shape {saved.shape}, "
+                                     f"expected {a.shape}")
+                a[...] = saved
+        self.t = int(arrays["opt_t"])
+
+
+class SGD(Optimizer):
+    """p -= lr * g."""
+
+    def _update(self, i, p, g, lr):
+        tmp = self._tmp[i]
+        np.multiply(g, lr, out=tmp)
+        p -= tmp
+
+
+class Momentum(Optimizer):
+    """PyTorch form: v = m v + g; p -= lr v, or with Nesterov p -= lr (g + m v)."""
+
+    slots = ("velocity",)
+
+    def __init__(self, params, momentum: float = 0.9, nesterov: bool = False):
+        super().__init__(params)
+        self.momentum, self.nesterov = momentum, nesterov
+
+    def _update(self, i, p, g, lr):
+        v, tmp = self.state["velocity"][i], self._tmp[i]
+        m = p.dtype.type(self.momentum)
+        v *= m
+        v += g
+        if self.nesterov:
+            np.multiply(v, m, out=tmp)
+            tmp += g
+        else:
+            tmp[...] = v
+        tmp *= lr
+        p -= tmp
+
+
+class RMSprop(Optimizer):
+    """Keras RMSprop: s = rho s + (1 - rho) g^2; p -= lr g / (sqrt(s) + eps)."""
+
+    slots = ("square_avg",)
+
+    def __init__(self, params, rho: float = 0.9, eps: float = 1e-7):
+        super().__init__(params)
+        self.rho, self.eps = rho, eps
+
+    def _update(self, i, p, g, lr):
+        s, tmp = self.state["square_avg"][i], self._tmp[i]
+        f = p.dtype.type
+        s *= f(self.rho)
+        np.square(g, out=tmp)
+        tmp *= f(1.0 - self.rho)
+        s += tmp
+        np.sqrt(s, out=tmp)
+        tmp += f(self.eps)
+        np.divide(g, tmp, out=tmp)
+        tmp *= lr
+        p -= tmp
+
+
+class Adam(Optimizer):
+    """Keras Adam: bias correction folded into the step size, eps added to sqrt(v)."""
+
+    slots = ("m", "v")
+
+    def __init__(self, params, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-7):
+        super().__init__(params)
+        self.beta1, self.beta2, self.eps = beta1, beta2, eps
+
+    def _update(self, i, p, g, lr):
+        m, v, tmp = self.state["m"][i], self.state["v"][i], self._tmp[i]
+        f = p.dtype.type
+        alpha = f(lr * np.sqrt(1.0 - self.beta2 ** self.t) / (1.0 - self.beta1 ** self.t))
+        m *= f(self.beta1)
+        np.multiply(g, f(1.0 - self.beta1), out=tmp)
+        m += tmp
+        v *= f(self.beta2)
+        np.square(g, out=tmp)
+        tmp *= f(1.0 - self.beta2)
+        v += tmp
+        np.sqrt(v, out=tmp)
+        tmp += f(self.eps)
+        np.divide(m, tmp, out=tmp)
+        tmp *= alpha
+        p -= tmp
+
+
+def make(name: str, params: list[np.ndarray], momentum: float = 0.9) -> Optimizer:
+    """The optimizer called `name` (one of NAMES) with Keras-style defaults."""
+    if name == "sgd":
+        return SGD(params)
+    if name in ("momentum", "nesterov"):
+        return Momentum(params, momentum=momentum, nesterov=name == "nesterov")
+    if name == "rmsprop":
+        return RMSprop(params)
+    if name == "adam":
+        return Adam(params)
+    raise ValueError(f"--optimizer {name!r} is unknown; choose one of {', '.join(NAMES)}")

@@ -1,0 +1,209 @@
+"""The training run: data -> minibatch SGD-family loop -> checkpoints -> artifact.
+
+In-progress state (checkpoint.npz, metrics.jsonl) lives in a hidden sibling
+of OUT, `.OUT.training/`, so OUT only ever changes by artifact.save's atomic
+swap: an interrupted or failed run leaves any previous model there untouched.
+"""
+
+import dataclasses
+import json
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+
+from trainer import artifact, checkpoint, data, network, optim
+from trainer.loop import StopFlag, TrainError, evaluate_arrays, lr_at, run_epoch
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """Every hyperparameter; stored in the manifest and checked on --resume."""
+
+    hidden: tuple[int, ...] = (512,)
+    optimizer: str = "rmsprop"
+    lr: float = 1e-3
+    momentum: float = 0.9
+    batch_size: int = 128
+    epochs: int = 5
+    weight_decay: float = 0.0
+    dropout: float = 0.0
+    lr_schedule: str = "constant"
+    lr_step: int = 10
+    lr_gamma: float = 0.1
+    val_split: float = 0.0
+    patience: int = 0
+    seed: int = 0
+    train_limit: int = 0  # 0 = every training example; N = the first N (smoke runs)
+    dataset: str = "mnist"
+    verify: bool = True
+
+    def as_json(self) -> dict:
+        return {**dataclasses.asdict(self), "hidden": list(self.hidden)}
+
+
+class Interrupted(Exception):
+    """Training was stopped by a signal; the last epoch checkpoint is kept."""
+
+
+def flatten(params) -> list[np.ndarray]:
+    return [a for pair in params for a in pair]
+
+
+def run_dir(out: Path) -> Path:
+    return out.parent / f".{out.name}.training"
+
+
+def train(cfg: Config, out, data_dir, *, resume: bool = False, log=print,
+          on_epoch=None) -> dict:
+    """Train per `cfg` on the IDX files in `data_dir`, export to `out`; returns the manifest.
+
+    `on_epoch(epoch)` is called after each epoch's checkpoint is written.
+    Raises Interrupted on SIGINT/SIGTERM (after the current batch), TrainError if
+    the loss diverges, data.DataError for bad data.
+    """
+    out = Path(out)
+    images, labels, digests = data.load_split(data_dir, "train", cfg.verify, cfg.dataset)
+    if cfg.train_limit:
+        images, labels = images[:cfg.train_limit], labels[:cfg.train_limit]
+    x_all, y_all = artifact.as_inputs(images), labels.astype(np.intp)
+    rng = np.random.default_rng(cfg.seed)
+    params = network.init([x_all.shape[1], *cfg.hidden, 10], rng)
+    n_val = round(cfg.val_split * len(x_all))
+    if n_val:
+        order = rng.permutation(len(x_all))
+        x_val, y_val = x_all[order[-n_val:]], y_all[order[-n_val:]]
+        x_tr, y_tr = x_all[order[:-n_val]], y_all[order[:-n_val]]
+    else:
+        x_val = y_val = None
+        x_tr, y_tr = x_all, y_all
+    del x_all
+    opt = optim.make(cfg.optimizer, flatten(params), cfg.momentum)
+    work = run_dir(out)
+    state = _start(cfg, work, params, opt, rng, resume=resume, log=log)
+    best = state["best"]
+    with StopFlag() as stop:
+        for epoch in range(state["epoch"] + 1, cfg.epochs + 1):
+            if state["stopped_early"]:
+                break
+            t0 = time.perf_counter()
+            tr_loss, tr_acc = run_epoch(cfg, params, opt, (x_tr, y_tr), rng, epoch=epoch, stop=stop)
+            if stop.requested:
+                raise Interrupted(f"interrupted during epoch {epoch}; " + (
+                    f"the checkpoint of epoch {epoch - 1} is in {work}; continue with --resume"
+                    if epoch > 1 else "no epoch finished, so start again without --resume"))
+            val_loss, val_acc = (evaluate_arrays(params, x_val, y_val) if n_val
+                                 else (None, None))
+            row = {"epoch": epoch, "train_loss": tr_loss, "train_accuracy": tr_acc,
+                   "val_loss": val_loss, "val_accuracy": val_acc,
+                   "lr": lr_at(cfg, epoch, 0, 1), "seconds": round(time.perf_counter() - t0, 3)}
+            best = _early_stopping(cfg, state, params, best, val_loss)
+            _log_epoch(log, cfg, row)
+            with open(work / "metrics.jsonl", "a", encoding="utf-8") as f:
+                f.write(json.dumps(row) + "\n")
+            state["epoch"] = epoch
+            checkpoint.save(work / checkpoint.FILE, params, opt.state_arrays(), best,
+                            _meta(cfg, state, rng))
+            if on_epoch is not None:
+                on_epoch(epoch)
+    final = best if best is not None else params
+    manifest = _export(cfg, out, final, data_dir, digests, work=work, state=state)
+    shutil.rmtree(work, ignore_errors=True)
+    return manifest
+
+
+def _start(cfg, work: Path, params, opt, rng, *, resume: bool, log) -> dict:
+    """Fresh state, or the state restored from work/checkpoint.npz in place."""
+    state = {"epoch": 0, "best_val_loss": None, "bad_epochs": 0, "stopped_early": False,
+             "best": None}
+    if not resume:
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
+        return state
+    saved, opt_arrays, best, meta = checkpoint.load(work / checkpoint.FILE)
+    if meta["config"] != cfg.as_json():
+        diff = sorted(k for k, v in cfg.as_json().items() if meta["config"].get(k) != v)
+        raise checkpoint.CheckpointError(
+            f"{work / checkpoint.FILE}: made with different options ({', '.join(diff)}); "
+            "resume with the same options, or drop --resume to start over")
+    for (w, b), (sw, sb) in zip(params, saved, strict=True):
+        w[...], b[...] = sw, sb
+    opt.load_state_arrays(opt_arrays)
+    rng.bit_generator.state = meta["rng_state"]
+    _keep_metrics_up_to(work / "metrics.jsonl", meta["epoch"])
+    state.update({k: meta[k] for k in ("epoch", "best_val_loss", "bad_epochs", "stopped_early")})
+    state["best"] = best
+    log(f"resuming after epoch {meta['epoch']} from {work / checkpoint.FILE}")
+    return state
+
+
+def _keep_metrics_up_to(path: Path, epoch: int) -> None:
+    """Drop rows of epochs after the checkpoint (written before an interruption)."""
+    if not path.exists():
+        return
+    rows = [line for line in path.read_text(encoding="utf-8").splitlines()
+            if line.strip() and json.loads(line)["epoch"] <= epoch]
+    path.write_text("".join(r + "\n" for r in rows), encoding="utf-8")
+
+
+def _meta(cfg, state, rng) -> dict:
+    return {"config": cfg.as_json(), "rng_state": rng.bit_generator.state,
+            **{k: state[k] for k in ("epoch", "best_val_loss", "bad_epochs", "stopped_early")}}
+
+
+def _early_stopping(cfg, state, params, best, val_loss):
+    """Track the best weights by validation loss; returns them (None when off)."""
+    if not cfg.patience or val_loss is None:
+        return None
+    if state["best_val_loss"] is None or val_loss < state["best_val_loss"]:
+        state["best_val_loss"], state["bad_epochs"] = val_loss, 0
+        return [(w.copy(), b.copy()) for w, b in params]
+    state["bad_epochs"] += 1
+    state["stopped_early"] = state["bad_epochs"] >= cfg.patience
+    return best
+
+
+def _log_epoch(log, cfg, row) -> None:
+    val = ("" if row["val_loss"] is None else
+           f" val_loss {row['val_loss']:.4f} val_acc {row['val_accuracy']:.4f}")
+    log(f"epoch {row['epoch']}/{cfg.epochs} loss {row['train_loss']:.4f} "
+        f"acc {row['train_accuracy']:.4f}{val} lr {row['lr']:.2e} {row['seconds']:.1f}s")
+
+
+def _export(cfg, out, params, data_dir, digests, *, work, state) -> dict:
+    images, labels, test_digests = data.load_split(data_dir, "test", cfg.verify, cfg.dataset)
+    y = labels.astype(np.intp)
+    probs = artifact.probabilities(params, artifact.as_inputs(images))
+    pred = probs.argmax(axis=1)
+    test_loss = float(-np.log(np.maximum(probs[np.arange(len(y)), y], 1e-30)).mean())
+    per_class = [float((pred[y == k] == k).mean()) if np.any(y == k) else None
+                 for k in range(probs.shape[1])]
+    rows = [json.loads(line) for line in
+            (work / "metrics.jsonl").read_text(encoding="utf-8").splitlines() if line]
+    metrics = {"test_accuracy": float((pred == y).mean()), "test_loss": test_loss,
+               "per_class_accuracy": per_class, "epochs_run": state["epoch"],
+               "stopped_early": state["stopped_early"],
+               "train_seconds": round(sum(r["seconds"] for r in rows), 3)}
+    if rows:
+        metrics.update({k: rows[-1][k] for k in
+                        ("train_loss", "train_accuracy", "val_loss", "val_accuracy")})
+    if not all(v is None or np.isfinite(v) for v in _numbers(metrics)):
+        raise TrainError(f"{out}: refusing to export non-finite metrics {metrics}; "
+                         "lower --lr")
+    return artifact.save(
+        out, params, extras=[work / "metrics.jsonl"], name=f"{cfg.dataset}-mlp",
+        labels=data.LABELS[cfg.dataset], training=cfg.as_json(), metrics=metrics,
+        data={"dataset": cfg.dataset, "verified": cfg.verify,
+              "sha256": {**digests, **test_digests}})
+
+
+def _numbers(obj):
+    if isinstance(obj, dict):
+        for v in obj.values():
+            yield from _numbers(v)
+    elif isinstance(obj, list):
+        for v in obj:
+            yield from _numbers(v)
+    elif isinstance(obj, float):
+        yield obj
