@@ -1,0 +1,131 @@
+# ruff: noqa: N999 - gunicorn looks for this file name; it is not imported as a module
+"""gunicorn settings: `gunicorn -c service/gunicorn.conf.py "service:create_app()"`.
+
+Environment: BIND_HOST (default 127.0.0.1; the container sets 0.0.0.0), PORT (8000),
+WEB_CONCURRENCY (workers; default the CPUs this process may use), LOG_LEVEL (INFO),
+MODEL_DIR (read by the app), PROMETHEUS_MULTIPROC_DIR (a fresh temporary directory
+when unset). Command-line flags and GUNICORN_CMD_ARGS override what is set here.
+
+gunicorn reads this file in the master before any worker imports the app, so the
+environment set here is what every worker starts with. Nothing here imports numpy
+(or the `service` package, which would): preload_app stays False, so each worker,
+including those a HUP starts, imports the app and loads MODEL_DIR afresh.
+"""
+
+import importlib.util
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+# One BLAS/OpenMP thread per worker, set before any worker imports numpy: the workers are
+# the parallelism, and a thread pool in each would oversubscribe the CPUs.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+# prometheus_client picks multiprocess mode when it is imported, so this must be in the
+# environment before a worker imports it. A HUP reads this file again: the marker says
+# the directory is ours (to delete on exit) rather than given (to wipe on start).
+_OWNED = "MNIST_SERVICE_OWNS_METRICS_DIR"
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="mnist-service-metrics-")
+    os.environ[_OWNED] = "1"
+METRICS_DIR = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+os.makedirs(METRICS_DIR, exist_ok=True)
+
+
+def _int_env(name: str, default: int) -> int:
+    raw = os.environ.get(name) or str(default)
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise SystemExit(f"gunicorn.conf.py: environment variable {name}={raw!r}: expected a "
+                         "positive integer")
+    return value
+
+
+_host = os.environ.get("BIND_HOST", "127.0.0.1")
+_port = _int_env("PORT", 8000)
+bind = [f"[{_host}]:{_port}" if ":" in _host else f"{_host}:{_port}"]  # [::] for IPv6
+# The CPUs this process may run on (a cpuset), where the OS can tell; not a CFS quota.
+_cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+workers = _int_env("WEB_CONCURRENCY", _cpus or 1)
+# Threads let a worker hold kept-alive connections and slow uploads without blocking
+# its other requests; the GIL is released in the BLAS calls that do the work.
+worker_class = "gthread"
+threads = 2
+timeout = 30          # a worker silent this long is killed and replaced
+graceful_timeout = 8  # below a container engine's 10 s stop timeout: drain, then exit 0
+keepalive = 5
+# Recycle workers now and then (bounded memory growth), staggered so they do not all
+# restart at once.
+max_requests = 10000
+max_requests_jitter = 1000
+if os.path.isdir("/dev/shm"):
+    # A disk-backed /tmp can stall the heartbeat file writes and get workers killed.
+    worker_tmp_dir = "/dev/shm"
+preload_app = False
+# gunicorn >= 25 opens a control socket at a fixed path under $HOME by default: two
+# servers on one host would collide, and the container's file system is read-only.
+control_socket_disable = True
+
+# JSON lines on stdout for gunicorn's own logs too, formatted by service/logs.py, which
+# is loaded by path so that the `service` package (and numpy) stays out of the master.
+_LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()
+if _LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+    raise SystemExit(f"gunicorn.conf.py: LOG_LEVEL={_LOG_LEVEL!r}: expected DEBUG, INFO, "
+                     "WARNING, ERROR or CRITICAL")
+loglevel = _LOG_LEVEL.lower()
+accesslog = None  # the app logs each request (with its request id); no second line
+
+
+def _load_json_formatter():
+    spec = importlib.util.find_spec("service")
+    if spec is None or not spec.origin:
+        raise RuntimeError("gunicorn.conf.py: cannot find the `service` package; run from "
+                           "the repository root or install the project")
+    path = Path(spec.origin).parent / "logs.py"
+    mod_spec = importlib.util.spec_from_file_location("_service_logs_for_gunicorn", path)
+    module = importlib.util.module_from_spec(mod_spec)
+    sys.modules[mod_spec.name] = module
+    mod_spec.loader.exec_module(module)
+    return module.JsonFormatter
+
+
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": _load_json_formatter()}},
+    "handlers": {"stdout": {"class": "logging.StreamHandler", "formatter": "json",
+                            "stream": "ext://sys.stdout"}},
+    "root": {"level": _LOG_LEVEL, "handlers": ["stdout"]},
+    "loggers": {
+        "gunicorn.error": {"level": _LOG_LEVEL, "handlers": [], "propagate": True},
+        # gunicorn logs an access line whenever a log config is given; the app's is richer.
+        "gunicorn.access": {"level": "CRITICAL", "handlers": [], "propagate": False},
+    },
+}
+
+
+def on_starting(server):
+    if os.environ.get(_OWNED) != "1":
+        # A directory given to us may hold a previous run's files; their counts would
+        # be added to ours.
+        for stale in Path(METRICS_DIR).glob("*.db"):
+            stale.unlink()
+    server.log.info("metrics directory %s", METRICS_DIR)
+
+
+def child_exit(server, worker):
+    # Drops the dead worker's live gauges (model_info, model_ready); its counters stay.
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    if os.environ.get(_OWNED) == "1":
+        shutil.rmtree(METRICS_DIR, ignore_errors=True)

@@ -1,0 +1,100 @@
+"""HTTP routes: /predict, /healthz, /readyz, /model."""
+
+import numpy as np
+from flask import Blueprint, current_app, g, jsonify, request
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from service import normalize, preprocess
+from service.errors import BadRequest, PayloadTooLarge
+from service.predictor import Predictor
+
+bp = Blueprint("inference", __name__)
+FIELD = "image"
+
+
+def _predictor() -> Predictor:
+    return current_app.extensions["predictor"]
+
+
+@bp.get("/healthz")
+def healthz():
+    return jsonify(status="ok")
+
+
+@bp.get("/readyz")
+def readyz():
+    model = _predictor().current()  # NotReady -> 503 with the reason
+    return jsonify(status="ready", model={"name": model.name, "version": model.version})
+
+
+@bp.get("/model")
+def model_info():
+    model = _predictor().current()
+    m = model.manifest
+    layers = m["layers"]
+    return jsonify(
+        name=model.name,
+        version=model.version,
+        layer_sizes=[layers[0]["in"]] + [layer["out"] for layer in layers],
+        layers=layers,
+        input=m.get("input"),
+        labels=model.labels,
+        metrics=m.get("metrics"),
+        created=m.get("created"),
+        weights_sha256=m.get("weights_sha256"),
+    )
+
+
+@bp.post("/predict")
+def predict():
+    predictor = _predictor()
+    predictor.current()  # refuse early, before reading the body, when not ready
+    normalize = request.args.get("normalize")
+    if normalize not in (None, "mnist"):
+        raise BadRequest(f"normalize={normalize!r} is unknown; the only recipe is "
+                         "normalize=mnist", code="bad_parameter")
+    try:
+        pixels = _request_pixels(normalize == "mnist")
+    except RequestEntityTooLarge as e:
+        limit = current_app.config["MAX_CONTENT_LENGTH"]
+        raise PayloadTooLarge(f"request body over the limit of {limit} bytes "
+                              "(MAX_CONTENT_LENGTH)") from e
+    body = predictor(pixels)
+    g.predicted_labels = [p["label"] for p in body["predictions"]]
+    return jsonify(body)
+
+
+def _request_pixels(normalize_mnist: bool) -> np.ndarray:
+    """The request's images as float32 (B, 28, 28) pixels 0..255, in request order."""
+    kind = preprocess.media_kind(request.mimetype)
+    max_batch = current_app.config["MAX_BATCH"]
+    max_pixels = current_app.config["MAX_IMAGE_PIXELS"]
+    if kind == "multipart":
+        files = request.files.getlist(FIELD)
+        if not files:
+            hint = (" as a file upload (with a filename)" if FIELD in request.form
+                    else "; e.g. curl -F image=@digit.png")
+            raise BadRequest(f"no image: send the image in multipart field {FIELD!r}{hint}",
+                             code="no_image")
+        preprocess.check_batch(len(files), max_batch)
+        blobs = [f.read() for f in files]
+    else:
+        data = _body()
+        if kind == "json":
+            grays = preprocess.parse_json(data, max_batch)
+            if normalize_mnist:
+                grays = [normalize.mnist(gray) for gray in grays]
+            return np.stack(grays)
+        blobs = [data]
+    return np.stack([preprocess.image_pixels(blob, max_pixels, normalize_mnist)
+                     for blob in blobs])
+
+
+def _body() -> bytes:
+    data = request.get_data(cache=False)
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    # A chunked body (no Content-Length) is cut off silently at the limit by werkzeug;
+    # reaching the limit means there was more, and a cut image must not be served.
+    if request.content_length is None and limit is not None and len(data) >= limit:
+        raise RequestEntityTooLarge()
+    return data

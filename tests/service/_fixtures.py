@@ -1,0 +1,81 @@
+"""Helpers for the inference tests; the `app` and `client` fixtures are in conftest.py.
+
+The `app` fixture serves a tiny random model (tests/conftest.py); tests that
+need a model that actually reads digits use `default_model_dir()`, the shipped
+models/default, and skip while it has not been built.
+"""
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[2]
+RESOURCES = ROOT / "tests" / "resources"
+DEFAULT_MODEL = ROOT / "models" / "default"
+ERROR_STATUSES = {400, 413, 415, 422}
+
+
+def default_model_dir() -> Path:
+    if not (DEFAULT_MODEL / "model.json").exists():
+        pytest.skip("models/default is not built yet; train it with `python -m trainer train`")
+    return DEFAULT_MODEL
+
+
+def encode(image: Image.Image, fmt: str = "PNG", **params) -> bytes:
+    buf = io.BytesIO()
+    image.save(buf, fmt, **params)
+    return buf.getvalue()
+
+
+def png(pixels: np.ndarray) -> bytes:
+    """uint8 (H, W) grayscale -> PNG bytes."""
+    return encode(Image.fromarray(np.asarray(pixels, dtype=np.uint8)))
+
+
+def random_digits(n: int, seed: int) -> np.ndarray:
+    """uint8 (n, 28, 28) blobs that a random model tells apart (not real digits)."""
+    rng = np.random.default_rng(seed)
+    return rng.integers(0, 256, size=(n, 28, 28), dtype=np.uint8)
+
+
+def post_image(client, data: bytes, content_type: str = "image/png", query: str = ""):
+    return client.post(f"/predict{query}", data=data, content_type=content_type)
+
+
+def post_files(client, blobs, query: str = "", field: str = "image"):
+    files = [(io.BytesIO(b), f"{i}.png") for i, b in enumerate(blobs)]
+    return client.post(f"/predict{query}", data={field: files},
+                       content_type="multipart/form-data")
+
+
+def post_json(client, body, query: str = ""):
+    return client.post(f"/predict{query}", json=body)
+
+
+def assert_error(resp, status: int, code: str | None = None) -> dict:
+    """The response is the JSON error shape with `status` (and `code`, if given)."""
+    assert resp.status_code == status, (resp.status_code, resp.get_data()[:300])
+    body = resp.get_json()
+    assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}, body
+    assert body["error"]["message"]
+    if code is not None:
+        assert body["error"]["code"] == code, body
+    return body["error"]
+
+
+def assert_predictions(resp, count: int) -> list[dict]:
+    """A 200 with `count` predictions, each a label and 10 probabilities summing to 1."""
+    assert resp.status_code == 200, (resp.status_code, resp.get_data()[:300])
+    body = resp.get_json()
+    assert set(body) == {"model", "predictions"}
+    assert set(body["model"]) == {"name", "version"}
+    assert len(body["predictions"]) == count
+    for p in body["predictions"]:
+        probs = p["probabilities"]
+        assert len(probs) == 10 and all(0.0 <= q <= 1.0 for q in probs)
+        assert abs(sum(probs) - 1.0) < 1e-5
+        assert p["label"] == int(np.argmax(probs)) and type(p["label"]) is int
+    return body["predictions"]

@@ -1,0 +1,186 @@
+"""Predictor life cycle: a bad artifact never serves, reload swaps only verified models."""
+
+import hashlib
+import io
+import json
+import logging
+import threading
+
+import numpy as np
+import pytest
+
+from service import create_app
+from service.errors import NotReady
+from service.predictor import Predictor
+from tests.conftest import write_tiny_model
+from trainer import artifact, network
+
+
+def error_lines(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def write_raw(model_dir, params, **overrides):
+    """An artifact whose manifest matches its npz byte for byte, bypassing save()'s checks."""
+    model_dir.mkdir(parents=True, exist_ok=True)
+    buf = io.BytesIO()
+    arrays = {f"{k}{i}": a for i, (w, b) in enumerate(params) for k, a in (("W", w), ("b", b))}
+    np.savez(buf, **arrays)
+    (model_dir / "model.npz").write_bytes(buf.getvalue())
+    manifest = artifact.build_manifest(params, hashlib.sha256(buf.getvalue()).hexdigest())
+    manifest.update(overrides)
+    (model_dir / "model.json").write_text(json.dumps(manifest))
+
+
+def test_good_model_is_ready_with_read_only_arrays(tiny_model_dir, caplog):
+    predictor = Predictor(tiny_model_dir)
+    assert not predictor.ready and predictor.reason
+    with caplog.at_level(logging.INFO):
+        assert predictor.load() is True
+    assert predictor.ready and predictor.reason is None
+    for w, b in predictor.model.params:
+        assert not w.flags.writeable and not b.flags.writeable
+    assert error_lines(caplog) == []
+
+
+def _truncate(d):
+    blob = (d / "model.npz").read_bytes()
+    (d / "model.npz").write_bytes(blob[: len(blob) // 2])
+
+
+def _mismatch(d):
+    other = d.parent / "other"
+    write_tiny_model(other, seed=9)
+    (d / "model.npz").write_bytes((other / "model.npz").read_bytes())
+
+
+def _corrupt_manifest(d):
+    (d / "model.json").write_text("{not json")
+
+
+@pytest.mark.parametrize(("breaks", "says"), [
+    (lambda d: (d / "model.json").unlink(), "model.json: missing"),
+    (lambda d: (d / "model.npz").unlink(), "model.npz: cannot read"),
+    (_truncate, "sha256"),
+    (_mismatch, "does not match"),
+    (_corrupt_manifest, "unreadable JSON"),
+])
+def test_bad_artifact_is_not_ready_with_one_log_line(tiny_model_dir, caplog, breaks, says):
+    breaks(tiny_model_dir)
+    predictor = Predictor(tiny_model_dir)
+    assert predictor.load() is False
+    assert not predictor.ready and predictor.model is None
+    assert says in predictor.reason and str(tiny_model_dir) in predictor.reason
+    lines = error_lines(caplog)
+    assert len(lines) == 1 and says in lines[0]
+    with pytest.raises(NotReady):
+        predictor(np.zeros((1, 28, 28), dtype=np.float32))
+
+
+def test_nan_weights_are_not_ready(tmp_path, caplog):
+    params = network.init([784, 8, 10], np.random.default_rng(0))
+    params[0][0][3, 3] = np.nan
+    write_raw(tmp_path / "m", params)
+    predictor = Predictor(tmp_path / "m")
+    assert predictor.load() is False
+    assert "NaN" in predictor.reason and len(error_lines(caplog)) == 1
+
+
+def test_weights_that_overflow_are_not_ready(tmp_path):
+    # Finite, so the loader accepts them, but the logits overflow to inf and softmax to NaN.
+    params = [(np.full((784, 10), 3e38, dtype=np.float32), np.zeros(10, dtype=np.float32))]
+    write_raw(tmp_path / "m", params)
+    predictor = Predictor(tmp_path / "m")
+    with np.errstate(over="ignore", invalid="ignore"):
+        assert predictor.load() is False
+    assert "non-finite probabilities" in predictor.reason
+
+
+def test_model_of_another_shape_is_not_ready(tmp_path):
+    write_raw(tmp_path / "m", network.init([100, 8, 10], np.random.default_rng(0)))
+    predictor = Predictor(tmp_path / "m")
+    assert predictor.load() is False and "takes 100 inputs" in predictor.reason
+
+
+def test_labels_that_are_not_digits_are_not_ready(tmp_path):
+    params = network.init([784, 8, 3], np.random.default_rng(0))
+    write_raw(tmp_path / "m", params, labels=["cat", "dog", "cow"])
+    predictor = Predictor(tmp_path / "m")
+    assert predictor.load() is False and "labels" in predictor.reason
+
+
+def test_reload_swaps_a_verified_model(tmp_path):
+    model_dir = tmp_path / "m"
+    first = write_tiny_model(model_dir, seed=1)
+    predictor = Predictor(model_dir)
+    assert predictor.load()
+    second = write_tiny_model(model_dir, seed=2)
+    assert predictor.reload() is True
+    assert predictor.model.version == second["version"] != first["version"]
+
+
+def test_reload_keeps_the_old_model_when_the_new_one_is_broken(tmp_path, caplog):
+    model_dir = tmp_path / "m"
+    first = write_tiny_model(model_dir, seed=1)
+    predictor = Predictor(model_dir)
+    assert predictor.load()
+    write_tiny_model(model_dir, seed=2)
+    _truncate(model_dir)
+    assert predictor.reload() is False
+    assert predictor.ready and predictor.model.version == first["version"]
+    assert predictor.reason is None
+    assert len(error_lines(caplog)) == 1 and first["version"] in error_lines(caplog)[0]
+
+
+def test_reload_makes_a_not_ready_predictor_ready(tmp_path):
+    predictor = Predictor(tmp_path / "m")
+    assert predictor.load() is False
+    write_tiny_model(tmp_path / "m")
+    assert predictor.reload() is True and predictor.ready
+
+
+def test_pipeline_steps_compose(tiny_model_dir):
+    predictor = Predictor(tiny_model_dir)
+    predictor.load()
+    pixels = np.random.default_rng(0).integers(0, 256, (3, 28, 28)).astype(np.uint8)
+    x = predictor.preprocess(pixels)
+    assert x.dtype == np.float32 and x.shape == (3, 784) and x.max() <= 1.0
+    probs = predictor.predict(x)
+    np.testing.assert_array_equal(probs, predictor.model.probabilities(x))
+    body = predictor.postprocess(probs)
+    assert [p["label"] for p in body["predictions"]] == probs.argmax(axis=1).tolist()
+    assert body == predictor(pixels)
+
+
+def test_requests_during_reload_see_one_model_each(tmp_path):
+    """Each response's probabilities belong to the model version it names."""
+    model_dir = tmp_path / "m"
+    manifests = [write_tiny_model(model_dir, seed=1)]
+    app = create_app({"MODEL_DIR": str(model_dir), "TESTING": True})
+    predictor = app.extensions["predictor"]
+    pixels = np.random.default_rng(3).integers(0, 256, (1, 784)).tolist()
+    answers, stop = [], threading.Event()
+
+    def ask():
+        client = app.test_client()
+        while not stop.is_set():
+            answers.append(client.post("/predict", json={"instances": pixels}).get_json())
+
+    thread = threading.Thread(target=ask)
+    thread.start()
+    try:
+        for seed in (2, 3, 4, 5):
+            manifests.append(write_tiny_model(model_dir, seed=seed))
+            assert predictor.reload()
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+    assert answers
+    expected = {}
+    for seed, manifest in zip((1, 2, 3, 4, 5), manifests, strict=True):
+        write_tiny_model(tmp_path / f"ref{seed}", seed=seed)
+        ref = Predictor(tmp_path / f"ref{seed}")
+        ref.load()
+        expected[manifest["version"]] = ref(np.asarray(pixels, dtype=np.float32))
+    for answer in answers:
+        assert answer == expected[answer["model"]["version"]]
