@@ -5,16 +5,15 @@ mapping). Everything a request needs hangs off the app, read once here.
 """
 
 import os
-from pathlib import Path
 
 from flask import Flask
 
 from service import errors, logs, metrics, openapi, routes
+from service.last_good import DEFAULT_MODEL_DIR
 from service.predictor import Predictor
 
-ROOT = Path(__file__).resolve().parent.parent
 DEFAULTS = {
-    "MODEL_DIR": str(ROOT / "models" / "default"),
+    "MODEL_DIR": str(DEFAULT_MODEL_DIR),
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
     "MAX_BATCH": 256,
     "MAX_IMAGE_PIXELS": 4096 * 4096,

@@ -10,6 +10,10 @@ gunicorn reads this file in the master before any worker imports the app, so the
 environment set here is what every worker starts with. Nothing here imports numpy
 (or the `service` package, which would): preload_app stays False, so each worker,
 including those a HUP starts, imports the app and loads MODEL_DIR afresh.
+
+On start and on each HUP the master checks the artifact in MODEL_DIR and hands the
+workers a copy of it; a HUP onto a broken artifact keeps the last good one (see
+service/last_good.py).
 """
 
 import importlib.util
@@ -82,23 +86,24 @@ loglevel = _LOG_LEVEL.lower()
 accesslog = None  # the app logs each request (with its request id); no second line
 
 
-def _load_json_formatter():
+def _load_by_path(name: str):
+    """service/<name>.py as a module, without importing the `service` package."""
     spec = importlib.util.find_spec("service")
     if spec is None or not spec.origin:
         raise RuntimeError("gunicorn.conf.py: cannot find the `service` package; run from "
                            "the repository root or install the project")
-    path = Path(spec.origin).parent / "logs.py"
-    mod_spec = importlib.util.spec_from_file_location("_service_logs_for_gunicorn", path)
+    path = Path(spec.origin).parent / f"{name}.py"
+    mod_spec = importlib.util.spec_from_file_location(f"_service_{name}_for_gunicorn", path)
     module = importlib.util.module_from_spec(mod_spec)
     sys.modules[mod_spec.name] = module
     mod_spec.loader.exec_module(module)
-    return module.JsonFormatter
+    return module
 
 
 logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"json": {"()": _load_json_formatter()}},
+    "formatters": {"json": {"()": _load_by_path("logs").JsonFormatter}},
     "handlers": {"stdout": {"class": "logging.StreamHandler", "formatter": "json",
                             "stream": "ext://sys.stdout"}},
     "root": {"level": _LOG_LEVEL, "handlers": ["stdout"]},
@@ -110,6 +115,34 @@ logconfig_dict = {
 }
 
 
+# Workers load a copy of the last artifact that passed the master's check (see
+# service/last_good.py), so that a HUP onto a broken artifact keeps the old model.
+# The operator's MODEL_DIR is remembered here: this file is read again on each HUP,
+# when MODEL_DIR already names the copy.
+_last_good = _load_by_path("last_good")
+_SOURCE, _STORE = "MNIST_SERVICE_MODEL_SOURCE", "MNIST_SERVICE_MODEL_COPIES"
+os.environ.setdefault(_SOURCE, os.environ.get("MODEL_DIR") or str(_last_good.DEFAULT_MODEL_DIR))
+
+
+def _choose_model(server, event: str) -> None:
+    """Points the workers' MODEL_DIR at a checked copy of the source artifact."""
+    source = os.environ[_SOURCE]
+    if not os.environ.get(_STORE):
+        os.environ[_STORE] = tempfile.mkdtemp(prefix="mnist-service-models-")
+    try:
+        copy, version = _last_good.keep(source, os.environ[_STORE])
+    except (_last_good.BrokenArtifact, OSError) as e:
+        if os.environ.get("MODEL_DIR") not in (None, source):
+            server.log.error("%s: not loading %s: %s; workers keep the last good copy, %s",
+                             event, source, e, os.environ["MODEL_DIR"])
+        else:  # nothing good yet: the workers load the source and say why it is unready
+            os.environ["MODEL_DIR"] = source
+        return
+    os.environ["MODEL_DIR"] = str(copy)
+    server.log.info("%s: model %s from %s, checked and copied to %s", event, version,
+                    source, copy)
+
+
 def on_starting(server):
     if os.environ.get(_OWNED) != "1":
         # A directory given to us may hold a previous run's files; their counts would
@@ -117,6 +150,11 @@ def on_starting(server):
         for stale in Path(METRICS_DIR).glob("*.db"):
             stale.unlink()
     server.log.info("metrics directory %s", METRICS_DIR)
+    _choose_model(server, "start")
+
+
+def on_reload(server):
+    _choose_model(server, "HUP")
 
 
 def child_exit(server, worker):
@@ -129,3 +167,5 @@ def child_exit(server, worker):
 def on_exit(server):
     if os.environ.get(_OWNED) == "1":
         shutil.rmtree(METRICS_DIR, ignore_errors=True)
+    if os.environ.get(_STORE):
+        shutil.rmtree(os.environ[_STORE], ignore_errors=True)
