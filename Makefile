@@ -35,5 +35,13 @@ model: fetch
 	$(PY) -m trainer train --hidden 1024,1024 --optimizer adam --lr 1e-3 --lr-schedule cosine \
 		--epochs 30 --batch-size 128 --dropout 0.3 --seed 1 --out models/default
 
+# Measures; never part of `make test`. Writes nothing: copy the tables into
+# BENCHMARKS.md and RELIABILITY.md. PyTorch is the training baseline.
+bench: fetch
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) bench/train_vs_torch.py
+	$(PY) bench/serve_floor.py
+	$(PY) bench/reliability.py
+
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build *.egg-info
