@@ -14,14 +14,16 @@ WORKDIR /src
 # about 12 MB of installer out of the runtime image.
 RUN python -m venv --without-pip /opt/venv
 
-# Dependencies first, read from pyproject.toml, so editing code reuses this layer.
+# Dependencies first, read from pyproject.toml, so editing code reuses this layer. They
+# are pinned by constraints.txt to the versions the tests ran against.
 # The cache mount keeps downloaded wheels across builds without putting them in a layer.
-COPY pyproject.toml ./
+COPY pyproject.toml constraints.txt ./
 RUN --mount=type=cache,target=/root/.cache/pip \
     python -c "import tomllib; print(*tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies'], sep='\n')" > /tmp/requirements.txt \
-    && python -m pip --python /opt/venv/bin/python install -r /tmp/requirements.txt
+    && python -m pip --python /opt/venv/bin/python install -c constraints.txt -r /tmp/requirements.txt
 
-# README.md stays out: setuptools builds the wheel without it, and the image needs no docs.
+# README.md stays out: setuptools builds the wheel without it (with a warning), and the
+# image needs no docs.
 COPY trainer ./trainer
 COPY service ./service
 # Installed packages' own test suites (numpy's are most of 17 MB) are never run here.

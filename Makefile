@@ -4,12 +4,13 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 
-.PHONY: install test lint serve fetch train model bench clean
+.PHONY: install test lint serve fetch train model bench image constraints clean
 
-$(STAMP): pyproject.toml
+# constraints.txt pins the runtime dependencies to the versions the image gets.
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e ".[dev]"
+	$(PY) -m pip install -q -e ".[dev]" -c constraints.txt
 	touch $@
 
 install: $(STAMP)
@@ -42,6 +43,20 @@ bench: fetch
 	$(PY) bench/train_vs_torch.py
 	$(PY) bench/serve_floor.py
 	$(PY) bench/reliability.py
+
+# The runtime closure of pyproject's dependencies, resolved afresh in a throwaway venv.
+constraints:
+	rm -rf .constraints-venv && python3 -m venv .constraints-venv
+	.constraints-venv/bin/python -m pip install -q .
+	{ sed -n '/^#/p' constraints.txt; \
+	  .constraints-venv/bin/python -m pip freeze --exclude mnist-mlp-service; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt
+	rm -rf .constraints-venv build
+
+CONTAINER_ENGINE ?= docker
+IMAGE ?= mnist-service
+image:
+	$(CONTAINER_ENGINE) build $(CONTAINER_BUILD_FLAGS) -t $(IMAGE) .
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build *.egg-info

@@ -14,10 +14,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from packaging.utils import canonicalize_name
 
 from tests.deploy import _dockerfile as df
 from tests.deploy._engine import Engine, container, free_port, wait_healthy
 from tests.deploy._http import fetch, get_json, png_upload, request_across_stop
+from tests.deploy.test_constraints import pins
 from trainer import loader
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -105,15 +107,19 @@ def test_image_serves_shipped_model_as_non_root_and_stops_cleanly(engine, image,
         assert state.get("ExitCode") == 0, engine("logs", name, check=False).stdout[-3000:]
 
 
-def test_image_contains_only_runtime_files(engine, image):
-    script = ("import json, os, sys; print(json.dumps({'app': sorted(os.listdir('/app')), "
-              "'service': os.listdir('/app/service'), 'prefix': sys.prefix}))")
+def test_image_contains_only_runtime_files_at_the_pinned_versions(engine, image):
+    script = ("import json, os, sys, importlib.metadata as m; print(json.dumps({"
+              "'app': sorted(os.listdir('/app')), 'service': os.listdir('/app/service'), "
+              "'prefix': sys.prefix, 'versions': {d.metadata['Name']: d.version "
+              "for d in m.distributions()}}))")
     out = engine("run", "--rm", *engine.run_flags, image, "python", "-c", script,
                  timeout=120).stdout
     found = json.loads(out.strip().splitlines()[-1])
+    versions = {canonicalize_name(k): v for k, v in found.pop("versions").items()}
     # The code lives in the venv as an installed wheel; /app has the config and the model.
     assert found == {"app": ["models", "service"], "service": ["gunicorn.conf.py"],
                      "prefix": "/opt/venv"}
+    assert {name: versions.get(name) for name in pins()} == pins()
 
 
 def pod_run_args(name: str, manifest: str, binds: dict[str, Path]):
