@@ -127,16 +127,21 @@ os.environ.setdefault(_SOURCE, os.environ.get("MODEL_DIR") or str(_last_good.DEF
 def _choose_model(server, event: str) -> None:
     """Points the workers' MODEL_DIR at a checked copy of the source artifact."""
     source = os.environ[_SOURCE]
-    if not os.environ.get(_STORE):
-        os.environ[_STORE] = tempfile.mkdtemp(prefix="mnist-service-models-")
     try:
+        if not os.environ.get(_STORE):
+            os.environ[_STORE] = tempfile.mkdtemp(prefix="mnist-service-models-")
         copy, version = _last_good.keep(source, os.environ[_STORE])
-    except (_last_good.BrokenArtifact, OSError) as e:
+    except _last_good.BrokenArtifact as e:
         if os.environ.get("MODEL_DIR") not in (None, source):
             server.log.error("%s: not loading %s: %s; workers keep the last good copy, %s",
                              event, source, e, os.environ["MODEL_DIR"])
         else:  # nothing good yet: the workers load the source and say why it is unready
             os.environ["MODEL_DIR"] = source
+        return
+    except OSError as e:  # no room for a copy (a full or read-only /tmp): go without one
+        server.log.warning("%s: cannot copy the model to %s (%s); workers load %s directly",
+                           event, os.environ.get(_STORE) or tempfile.gettempdir(), e, source)
+        os.environ["MODEL_DIR"] = source
         return
     os.environ["MODEL_DIR"] = str(copy)
     server.log.info("%s: model %s from %s, checked and copied to %s", event, version,

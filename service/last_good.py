@@ -59,6 +59,7 @@ def keep(model_dir, store) -> tuple[Path, str]:
     """
     manifest_bytes, weights, version = read_checked(model_dir)
     store = Path(store)
+    store.mkdir(parents=True, exist_ok=True)  # another master may have removed it on exit
     copy = store / hashlib.sha256(manifest_bytes).hexdigest()[:16]
     if not copy.is_dir():
         incoming = Path(tempfile.mkdtemp(prefix=".incoming-", dir=store))

@@ -118,7 +118,7 @@ def test_hup_onto_a_truncated_artifact_keeps_the_last_good_model(gunicorn_server
     _wait_for(lambda: server.get_json("/model")["version"] == new, "the repaired model")
 
 
-_HOOKS = """
+_PREAMBLE = """
 import json, os, runpy, sys
 from pathlib import Path
 sys.path.insert(0, os.getcwd())
@@ -127,12 +127,15 @@ from tests.conftest import write_tiny_model
 class Log:
     def __init__(self): self.lines = []
     def info(self, msg, *args): self.lines.append("INFO " + msg % args)
+    def warning(self, msg, *args): self.lines.append("WARNING " + msg % args)
     def error(self, msg, *args): self.lines.append("ERROR " + msg % args)
 
 class Server:
     log = Log()
 
 source = Path(os.environ["MODEL_DIR"])
+"""
+_HOOKS = _PREAMBLE + """
 conf = runpy.run_path(sys.argv[1])
 steps = []
 conf["on_starting"](Server)                 # source broken at start
@@ -149,18 +152,28 @@ conf["on_exit"](Server)
 print(json.dumps({"steps": steps, "version": version, "log": Server.log.lines,
                   "store_left": Path(steps[1]).exists()}))
 """
+_NO_ROOM = _PREAMBLE + """
+write_tiny_model(source)
+runpy.run_path(sys.argv[1])["on_starting"](Server)
+print(json.dumps({"model_dir": os.environ["MODEL_DIR"], "log": Server.log.lines}))
+"""
+
+
+def _run_hooks(script: str, source, tmp_path, **env_vars) -> dict:
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("MNIST_SERVICE_MODEL_SOURCE", "MNIST_SERVICE_MODEL_COPIES")}
+    env.update(MODEL_DIR=str(source), PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "metrics"),
+               **env_vars)
+    out = subprocess.run([sys.executable, "-c", script, str(CONF)], cwd=CONF.parents[1],
+                         env=env, capture_output=True, text=True, timeout=60, check=True)
+    return json.loads(out.stdout.splitlines()[-1])
 
 
 def test_master_hooks_use_the_source_until_a_good_copy_exists(tmp_path):
     source = tmp_path / "model"
     source.mkdir()
     (source / "model.json").write_text("{}")
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("MNIST_SERVICE_MODEL_SOURCE", "MNIST_SERVICE_MODEL_COPIES")}
-    env.update(MODEL_DIR=str(source), PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "metrics"))
-    out = subprocess.run([sys.executable, "-c", _HOOKS, str(CONF)], cwd=CONF.parents[1],
-                         env=env, capture_output=True, text=True, timeout=60, check=True)
-    got = json.loads(out.stdout.splitlines()[-1])
+    got = _run_hooks(_HOOKS, source, tmp_path)
     start, repaired, kept = got["steps"]
     assert start == str(source)  # workers load the source and report why it is unready
     assert repaired != str(source) and kept == repaired
@@ -168,3 +181,14 @@ def test_master_hooks_use_the_source_until_a_good_copy_exists(tmp_path):
     errors = [line for line in got["log"] if line.startswith("ERROR")]
     assert len(errors) == 1 and "model.npz: sha256" in errors[0] and repaired in errors[0]
     assert not got["store_left"]  # on_exit removes the copies
+
+
+def test_with_no_room_for_a_copy_workers_load_the_source(tmp_path):
+    source, blocker = tmp_path / "model", tmp_path / "a-file"
+    blocker.write_text("")
+    got = _run_hooks(_NO_ROOM, source, tmp_path,
+                     MNIST_SERVICE_MODEL_COPIES=str(blocker / "copies"))
+    assert got["model_dir"] == str(source)
+    warnings = [line for line in got["log"] if line.startswith("WARNING")]
+    assert len(warnings) == 1 and "cannot copy the model" in warnings[0], got["log"]
+    assert f"workers load {source} directly" in warnings[0]
