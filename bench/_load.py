@@ -56,7 +56,8 @@ class Gunicorn:
         t0 = time.monotonic()
         while time.monotonic() - t0 < timeout:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"gunicorn exited with {self.proc.returncode}")
+                tail = "\n".join(self.log_lines()[-20:])
+                raise RuntimeError(f"gunicorn exited with {self.proc.returncode}:\n{tail}")
             try:
                 if self.request("GET", path, timeout=5)[0] == status:
                     return time.monotonic() - t0
@@ -90,6 +91,7 @@ class Gunicorn:
                 self.proc.kill()
                 self.proc.wait(5)
         self.log.close()
+        Path(self.log_path).unlink(missing_ok=True)
         return self.proc.returncode
 
     def log_lines(self) -> list[str]:
