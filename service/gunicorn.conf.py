@@ -17,6 +17,7 @@ service/last_good.py).
 """
 
 import importlib.util
+import logging
 import os
 import shutil
 import sys
@@ -149,6 +150,9 @@ def _choose_model(server, event: str) -> None:
 
 
 def on_starting(server):
+    # Python warnings (a Pillow DecompressionBombWarning that any client can provoke, say)
+    # become JSON log lines like the rest, not bare text on stderr; workers inherit this.
+    logging.captureWarnings(True)
     if os.environ.get(_OWNED) != "1":
         # A directory given to us may hold a previous run's files; their counts would
         # be added to ours.

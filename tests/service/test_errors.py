@@ -2,7 +2,6 @@
 
 import json
 import struct
-import zlib
 
 import numpy as np
 import pytest
@@ -15,22 +14,12 @@ from tests.service._fixtures import (
     assert_error,
     encode,
     png,
+    png_header,
     post_files,
     post_image,
     post_json,
     random_digits,
 )
-
-
-def png_header(width: int, height: int, idat: bytes = b"\x00" * 64) -> bytes:
-    """A PNG claiming width x height (8-bit grey): valid IHDR, then an IDAT of `idat`."""
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", idat)
-
-
-def _chunk(kind: bytes, payload: bytes) -> bytes:
-    crc = zlib.crc32(kind + payload)
-    return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", crc)
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import re
 import pytest
 
 from service.predictor import Predictor
+from tests.service._fixtures import png_header
 
 HEX32 = re.compile(r"[0-9a-f]{32}")
 
@@ -87,3 +88,16 @@ def test_gunicorn_writes_only_json_lines_and_one_access_line(gunicorn_server, ti
     assert any(m.startswith("Booting worker") for m in gunicorn_msgs)
     assert any(m.startswith("model ready") for m in (r["msg"] for r in recs))
     assert not any(r["logger"] == "gunicorn.access" for r in recs)
+
+
+def test_python_warnings_in_a_worker_are_json_log_lines(gunicorn_server, tiny_model_dir):
+    server = gunicorn_server(tiny_model_dir, workers=1)
+    # Pillow warns about images over its own bomb limit (89 M pixels) when it opens them.
+    status, _, body = server.predict(png_header(10_000, 10_000),
+                                     headers={"Content-Type": "image/png"})
+    assert status == 422 and json.loads(body)["error"]["code"] == "image_too_large"
+    assert server.stop() == 0
+    warned = [r for r in server.log_records() if r["logger"] == "py.warnings"]
+    assert len(warned) == 1 and "DecompressionBombWarning" in warned[0]["msg"], warned
+    stderr = server.log_path.with_suffix(".err").read_text(errors="replace")
+    assert "Warning" not in stderr, stderr[-1000:]
