@@ -99,12 +99,32 @@ def hostile(server, model_dir, args) -> dict:
     return {}
 
 
+def slow_clients(server, model_dir, args, count: int = 8) -> dict:
+    """`count` connections that send half a request line's headers and then go quiet."""
+    import socket
+
+    stalled = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(count)]
+    for sock in stalled:
+        sock.sendall(b"POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+    time.sleep(1.0)
+    try:
+        status = server.request("GET", "/healthz", timeout=3)[0]
+    except OSError as e:
+        status = type(e).__name__
+    time.sleep(max(0.0, args.seconds / 3 - 1.0))
+    for sock in stalled:
+        sock.close()
+    return {f"/healthz with {count} stalled connections open": status,
+            "stall held for": args.seconds / 3}
+
+
 SCENARIOS = {
     "HUP, new artifact": hup,
     "HUP, truncated artifact, then repaired": hup_broken,
     "kill -9 one worker": kill_worker,
     "SIGTERM": sigterm,
     "hostile input only": hostile,
+    "8 slow clients (headers never finished)": slow_clients,
 }
 
 
@@ -151,7 +171,7 @@ def main() -> None:
         r = run(name, args)
         outcomes = ", ".join(f"{k}: {v}" for k, v in sorted(r.pop("outcomes").items(),
                                                            key=lambda kv: str(kv[0])))
-        facts = "; ".join(f"{k} {v:.2f} s" if isinstance(v, float) and k.endswith("after")
+        facts = "; ".join(f"{k} {v:.2f} s" if isinstance(v, float) and k.endswith(("after", "for"))
                           else f"{k} {v}" for k, v in r.items())
         print(f"| {name} | {outcomes} | {facts} |", flush=True)
 
