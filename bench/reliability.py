@@ -10,6 +10,7 @@ the name of the exception the client saw. Prints a Markdown table for RELIABILIT
 """
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -100,22 +101,35 @@ def hostile(server, model_dir, args) -> dict:
 
 
 def slow_clients(server, model_dir, args, count: int = 8) -> dict:
-    """`count` connections that send half a request line's headers and then go quiet."""
+    """`count` connections that send part of a request's headers and then go quiet."""
     import socket
+    import threading
 
-    stalled = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(count)]
-    for sock in stalled:
-        sock.sendall(b"POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+    t0, closed = time.monotonic(), []
+
+    def stall() -> None:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=120) as sock:
+            sock.sendall(b"POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            with contextlib.suppress(OSError):
+                sock.recv(1)  # returns (or fails) when the server gives up on us
+        closed.append(time.monotonic() - t0)
+
+    stallers = [threading.Thread(target=stall) for _ in range(count)]
+    for thread in stallers:
+        thread.start()
     time.sleep(1.0)
     try:
-        status = server.request("GET", "/healthz", timeout=3)[0]
+        during = server.request("GET", "/healthz", timeout=3)[0]
     except OSError as e:
-        status = type(e).__name__
-    time.sleep(max(0.0, args.seconds / 3 - 1.0))
-    for sock in stalled:
-        sock.close()
-    return {f"/healthz with {count} stalled connections open": status,
-            "stall held for": args.seconds / 3}
+        during = type(e).__name__
+    until(lambda: server.request("GET", "/healthz", timeout=1)[0] == 200, 120)
+    answered = time.monotonic() - t0
+    for thread in stallers:
+        thread.join(120)
+    return {f"/healthz 1 s into the stall of {count} connections": during,
+            "/healthz answered again after": answered,
+            "stalled connections closed by the server after": min(closed),
+            "the last one after": max(closed)}
 
 
 SCENARIOS = {

@@ -22,6 +22,11 @@ class BadRequest(ServiceError):
     code = "bad_request"
 
 
+class RequestTimeout(ServiceError):
+    status = 408
+    code = "request_timeout"
+
+
 class PayloadTooLarge(ServiceError):
     status = 413
     code = "payload_too_large"

@@ -3,6 +3,7 @@
 
 Environment: BIND_HOST (default 127.0.0.1; the container sets 0.0.0.0), PORT (8000),
 WEB_CONCURRENCY (workers; default the CPUs this process may use), LOG_LEVEL (INFO),
+READ_TIMEOUT (10: seconds a client may go silent in the middle of a request),
 MODEL_DIR (read by the app), PROMETHEUS_MULTIPROC_DIR (a fresh temporary directory
 when unset). Command-line flags and GUNICORN_CMD_ARGS override what is set here.
 
@@ -20,6 +21,8 @@ import importlib.util
 import logging
 import os
 import shutil
+import socket
+import struct
 import sys
 import tempfile
 from pathlib import Path
@@ -63,6 +66,11 @@ workers = _int_env("WEB_CONCURRENCY", _cpus or 1)
 worker_class = "gthread"
 threads = 2
 timeout = 30          # a worker silent this long is killed and replaced
+# A client silent this long in the middle of a request (its headers or its body) is cut
+# off. Each request holds one of a worker's threads while it is read, and gunicorn
+# itself never gives up on a client that stops sending: a vanished client, or a few
+# stalled on purpose, would hold every thread, and the service would stop answering.
+READ_TIMEOUT = _int_env("READ_TIMEOUT", 10)
 graceful_timeout = 8  # below a container engine's 10 s stop timeout: drain, then exit 0
 keepalive = 5
 # Recycle workers now and then (bounded memory growth), staggered so they do not all
@@ -101,12 +109,28 @@ def _load_by_path(name: str):
     return module
 
 
+class _SilentClientFilter(logging.Filter):
+    """gunicorn reports a client cut off by READ_TIMEOUT as "Socket error processing
+    request." with a traceback, as if the server had failed: say what happened instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name == "gunicorn.error" and record.exc_info \
+                and isinstance(record.exc_info[1], BlockingIOError):
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.msg = ("closed a connection whose client sent nothing for %d s in the "
+                          "middle of a request (READ_TIMEOUT)")
+            record.args = (READ_TIMEOUT,)
+            record.exc_info = record.exc_text = None
+        return True
+
+
 logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"json": {"()": _load_by_path("logs").JsonFormatter}},
+    "filters": {"silent_client": {"()": _SilentClientFilter}},
     "handlers": {"stdout": {"class": "logging.StreamHandler", "formatter": "json",
-                            "stream": "ext://sys.stdout"}},
+                            "filters": ["silent_client"], "stream": "ext://sys.stdout"}},
     "root": {"level": _LOG_LEVEL, "handlers": ["stdout"]},
     "loggers": {
         "gunicorn.error": {"level": _LOG_LEVEL, "handlers": [], "propagate": True},
@@ -162,7 +186,20 @@ def on_starting(server):
     _choose_model(server, "start")
 
 
+def _limit_client_silence(server) -> None:
+    """SO_RCVTIMEO on the listening sockets: every accepted connection inherits it, so a
+    blocking read from a client silent for READ_TIMEOUT seconds fails with EAGAIN."""
+    timeval = struct.pack("ll", READ_TIMEOUT, 0)
+    for listener in server.LISTENERS:
+        listener.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, timeval)
+
+
+def when_ready(server):
+    _limit_client_silence(server)
+
+
 def on_reload(server):
+    _limit_client_silence(server)  # a HUP that changes the address makes new listeners
     _choose_model(server, "HUP")
 
 

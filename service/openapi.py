@@ -91,6 +91,7 @@ def _predict() -> dict:
             "200": _json(_ref("PredictResponse"), "Probabilities for each image"),
             "400": _error("Malformed request: no image, undecodable image, bad JSON, "
                           "unknown parameter"),
+            "408": _error("The client went silent in the middle of the body (READ_TIMEOUT)"),
             "413": _error("Body over MAX_CONTENT_LENGTH"),
             "415": _error("Content-Type not accepted"),
             "422": _error("Well-formed but unusable: wrong size or shape, values out of "

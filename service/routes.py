@@ -2,10 +2,10 @@
 
 import numpy as np
 from flask import Blueprint, current_app, g, jsonify, request
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 
 from service import normalize, preprocess
-from service.errors import BadRequest, PayloadTooLarge
+from service.errors import BadRequest, PayloadTooLarge, RequestTimeout
 from service.predictor import Predictor
 
 bp = Blueprint("inference", __name__)
@@ -64,9 +64,25 @@ def predict():
         limit = current_app.config["MAX_CONTENT_LENGTH"]
         raise PayloadTooLarge(f"request body over the limit of {limit} bytes "
                               "(MAX_CONTENT_LENGTH)") from e
+    except ClientSilent as e:
+        raise RequestTimeout("the client stopped sending in the middle of the request "
+                             "body (READ_TIMEOUT); send the whole body promptly") from e
     body = predictor(pixels)
     g.predicted_labels = [p["label"] for p in body["predictions"]]
     return jsonify(body)
+
+
+class ClientSilent(Exception):
+    """Reading the request body failed: the client went silent (gunicorn.conf.py's
+    READ_TIMEOUT) or vanished. Image decoding is not inside this: its OSErrors are 400s."""
+
+
+def _reading_body(read):
+    """read() with a failed socket read turned into ClientSilent."""
+    try:
+        return read()
+    except (OSError, ClientDisconnected) as e:  # werkzeug wraps some OSErrors in the latter
+        raise ClientSilent(str(e)) from e
 
 
 def _request_pixels(normalize_mnist: bool) -> np.ndarray:
@@ -75,7 +91,7 @@ def _request_pixels(normalize_mnist: bool) -> np.ndarray:
     max_batch = current_app.config["MAX_BATCH"]
     max_pixels = current_app.config["MAX_IMAGE_PIXELS"]
     if kind == "multipart":
-        files = request.files.getlist(FIELD)
+        files = _reading_body(lambda: request.files.getlist(FIELD))
         if not files:
             hint = (" as a file upload (with a filename)" if FIELD in request.form
                     else "; e.g. curl -F image=@digit.png")
@@ -84,7 +100,7 @@ def _request_pixels(normalize_mnist: bool) -> np.ndarray:
         preprocess.check_batch(len(files), max_batch)
         blobs = [f.read() for f in files]
     else:
-        data = _body()
+        data = _reading_body(_body)
         if kind == "json":
             grays = preprocess.parse_json(data, max_batch)
             if normalize_mnist:
@@ -112,7 +128,10 @@ def _discard_rest_of_body() -> None:
         return  # too much to read for nothing; the client will see the connection reset
     stream, left = request.environ.get("wsgi.input"), DRAIN_LIMIT
     while stream is not None and left > 0:
-        chunk = stream.read(min(left, 1 << 16))
+        try:
+            chunk = stream.read(min(left, 1 << 16))
+        except OSError:
+            return  # the client went silent or away; the connection will be closed
         if not chunk:
             break
         left -= len(chunk)

@@ -132,6 +132,7 @@ class Log:
 
 class Server:
     log = Log()
+    LISTENERS = []
 
 source = Path(os.environ["MODEL_DIR"])
 """
