@@ -91,16 +91,8 @@ class RMSprop(Optimizer):
 
     def _update(self, i, p, g, lr):
         s, tmp = self.state["square_avg"][i], self._tmp[i]
-        f = p.dtype.type
-        s *= f(self.rho)
-        np.square(g, out=tmp)
-        tmp *= f(1.0 - self.rho)
-        s += tmp
-        np.sqrt(s, out=tmp)
-        tmp += f(self.eps)
-        np.divide(g, tmp, out=tmp)
-        tmp *= lr
-        p -= tmp
+        _decay_toward_square(s, g, self.rho, tmp)
+        _step_by_rms(p, g, s, eps=self.eps, step=lr, tmp=tmp)
 
 
 class Adam(Optimizer):
@@ -119,15 +111,26 @@ class Adam(Optimizer):
         m *= f(self.beta1)
         np.multiply(g, f(1.0 - self.beta1), out=tmp)
         m += tmp
-        v *= f(self.beta2)
-        np.square(g, out=tmp)
-        tmp *= f(1.0 - self.beta2)
-        v += tmp
-        np.sqrt(v, out=tmp)
-        tmp += f(self.eps)
-        np.divide(m, tmp, out=tmp)
-        tmp *= alpha
-        p -= tmp
+        _decay_toward_square(v, g, self.beta2, tmp)
+        _step_by_rms(p, m, v, eps=self.eps, step=alpha, tmp=tmp)
+
+
+def _decay_toward_square(avg, g, decay: float, tmp) -> None:
+    """avg = decay avg + (1 - decay) g^2, in place; tmp is scratch of g's shape."""
+    f = avg.dtype.type
+    avg *= f(decay)
+    np.square(g, out=tmp)
+    tmp *= f(1.0 - decay)
+    avg += tmp
+
+
+def _step_by_rms(p, direction, square_avg, *, eps: float, step, tmp) -> None:
+    """p -= step direction / (sqrt(square_avg) + eps), in place; tmp is scratch."""
+    np.sqrt(square_avg, out=tmp)
+    tmp += p.dtype.type(eps)
+    np.divide(direction, tmp, out=tmp)
+    tmp *= step
+    p -= tmp
 
 
 def make(name: str, params: list[np.ndarray], momentum: float = 0.9) -> Optimizer:
