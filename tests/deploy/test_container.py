@@ -20,7 +20,7 @@ from tests.deploy import _dockerfile as df
 from tests.deploy._engine import Engine, container, free_port, wait_healthy
 from tests.deploy._http import fetch, get_json, png_upload, request_across_stop
 from tests.deploy.test_constraints import pins
-from trainer import loader
+from trainer import artifact, loader
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_MODEL = ROOT / "models" / "default"
@@ -59,9 +59,15 @@ def readable_copy(src: Path, dst: Path) -> Path:
 
 
 def reference(model, images: np.ndarray) -> np.ndarray:
-    """The trainer's probabilities for uint8 (B, 28, 28) images: float32 /255 like training."""
-    x = images.reshape(len(images), -1).astype(np.float32) / np.float32(255)
-    return model.probabilities(x)
+    """The trainer's probabilities for uint8 (B, 28, 28) images, scaled as in training."""
+    return model.probabilities(artifact.as_inputs(images))
+
+
+def writable_dir(path: Path) -> Path:
+    """A new directory the container's user (not ours) can write into."""
+    path.mkdir()
+    path.chmod(0o777)
+    return path
 
 
 def check_predictions(port: int, model, images: np.ndarray) -> None:
@@ -150,9 +156,7 @@ def test_kubernetes_job_then_deployment_in_the_engine(engine, image, mnist_dir, 
                                                       tmp_path):
     """The trainer Job's container settings write the claim; the Deployment's serve it."""
     data = readable_copy(Path(mnist_dir), tmp_path / "data")
-    claim = tmp_path / "claim"
-    claim.mkdir()
-    claim.chmod(0o777)
+    claim = writable_dir(tmp_path / "claim")
     job, pod = f"mnist-test-job-{uuid.uuid4().hex[:12]}", f"mnist-test-pod-{uuid.uuid4().hex[:12]}"
     try:
         options, command = pod_run_args(job, "trainer-job.yaml", {"/models": claim, "/data": data})
@@ -186,9 +190,7 @@ def test_trainer_job_in_image_then_serve_its_artifact(engine, image, mnist_dir, 
                                                       tmp_path):
     # The container's uid is not ours: give it data it can read and a dir it can write.
     data = readable_copy(Path(mnist_dir), tmp_path / "data")
-    models = tmp_path / "models"
-    models.mkdir()
-    models.chmod(0o777)
+    models = writable_dir(tmp_path / "models")
     name = f"mnist-test-train-{uuid.uuid4().hex[:12]}"
     try:
         engine("run", "--name", name, *engine.run_flags, "-e", "MNIST_DATA_DIR=/data",

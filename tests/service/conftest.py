@@ -87,6 +87,25 @@ class Server:
         return request(self.port, "POST", "/predict", body,
                        headers={"Content-Type": "application/json", **(headers or {})})
 
+    def predict_until(self, stop, versions: list, failures: list, *, max_requests: int,
+                      seconds: float) -> None:
+        """One-image predictions on fresh connections until `stop` is set, `max_requests`
+        are answered or `seconds` pass: each 200's model version goes to `versions`,
+        anything else (another status, a refused or broken connection) to `failures`."""
+        body = instances_body(1, value=200)
+        deadline = time.monotonic() + seconds
+        while (not stop.is_set() and len(versions) + len(failures) < max_requests
+               and time.monotonic() < deadline):
+            try:
+                status, _, raw = self.predict(body)
+            except OSError as e:
+                failures.append(repr(e))
+                continue
+            if status == 200:
+                versions.append(json.loads(raw)["model"]["version"])
+            else:
+                failures.append(f"{status} {raw[:200]!r}")
+
     def log_lines(self) -> list[str]:
         return self.log_path.read_text(encoding="utf-8", errors="replace").splitlines()
 

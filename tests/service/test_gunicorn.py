@@ -66,27 +66,13 @@ def test_config_defaults_one_blas_thread_and_no_numpy(tmp_path):
     assert got["numpy"] is False and got["service"] is False
 
 
-def _load(server, stop: threading.Event, results: list, failures: list) -> None:
-    """Sends one-image predictions on fresh connections until `stop` or the bounds."""
-    body = instances_body(1, value=200)
-    deadline = time.monotonic() + LOAD_SECONDS + 15
-    while not stop.is_set() and len(results) < MAX_LOAD_REQUESTS and time.monotonic() < deadline:
-        try:
-            status, _, raw = server.predict(body)
-        except OSError as e:
-            failures.append(repr(e))
-            continue
-        if status != 200:
-            failures.append(f"{status} {raw[:200]!r}")
-        else:
-            results.append(json.loads(raw)["model"]["version"])
-
-
 def test_hup_loads_the_new_model_without_a_failed_request(gunicorn_server, tiny_model_dir):
     old = json.loads((tiny_model_dir / "model.json").read_text())["version"]
     server = gunicorn_server(tiny_model_dir, workers=2)
     stop, results, failures = threading.Event(), [], []
-    loader = threading.Thread(target=_load, args=(server, stop, results, failures))
+    loader = threading.Thread(target=server.predict_until, args=(stop, results, failures),
+                              kwargs={"max_requests": MAX_LOAD_REQUESTS,
+                                      "seconds": LOAD_SECONDS + 15})
     loader.start()
     try:
         while len(results) < 20 and loader.is_alive():

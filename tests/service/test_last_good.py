@@ -13,7 +13,7 @@ import pytest
 
 from service import last_good
 from tests.conftest import write_tiny_model
-from tests.service.conftest import CONF, instances_body
+from tests.service.conftest import CONF
 from trainer import loader
 
 MAX_REQUESTS = 2000  # bounds the background load of the HUP test
@@ -61,22 +61,6 @@ def test_keep_copies_a_loadable_artifact_and_drops_older_copies(tmp_path, tiny_m
     assert list(store.iterdir()) == [second]
 
 
-def _versions_until(server, stop: threading.Event, seen: list, failures: list) -> None:
-    body = instances_body(1, value=3)
-    deadline = time.monotonic() + 2 * WAIT
-    while not stop.is_set() and len(seen) + len(failures) < MAX_REQUESTS \
-            and time.monotonic() < deadline:
-        try:
-            status, _, raw = server.predict(body)
-        except OSError as e:
-            failures.append(repr(e))
-            continue
-        if status == 200:
-            seen.append(json.loads(raw)["model"]["version"])
-        else:
-            failures.append(f"{status} {raw[:200]!r}")
-
-
 def _wait_for(predicate, what: str) -> None:
     deadline = time.monotonic() + WAIT
     while not predicate():
@@ -95,7 +79,8 @@ def test_hup_onto_a_truncated_artifact_keeps_the_last_good_model(gunicorn_server
     npz = tiny_model_dir / "model.npz"
     npz.write_bytes(npz.read_bytes()[: npz.stat().st_size // 2])
     stop, seen, failures = threading.Event(), [], []
-    loader_thread = threading.Thread(target=_versions_until, args=(server, stop, seen, failures))
+    loader_thread = threading.Thread(target=server.predict_until, args=(stop, seen, failures),
+                                     kwargs={"max_requests": MAX_REQUESTS, "seconds": 2 * WAIT})
     loader_thread.start()
     try:
         _wait_for(lambda: len(seen) >= 10 or not loader_thread.is_alive(), "first answers")
