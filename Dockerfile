@@ -32,7 +32,7 @@ RUN --mount=type=cache,target=/root/.cache/pip \
     && python -m pip --python /opt/venv/bin/python install --no-deps /tmp/wheels/*.whl \
     && find /opt/venv -depth -type d -name tests -exec rm -rf {} +
 
-# ---- runtime: the base image, the venv, the gunicorn config and the shipped model ----
+# ---- runtime: the base image, the venv (the gunicorn config is in the package) and the model ----
 FROM ${PYTHON_IMAGE} AS runtime
 # One BLAS/OpenMP thread per gunicorn worker: workers are the unit of parallelism, and
 # per-worker thread pools would oversubscribe the CPUs the container is given.
@@ -57,7 +57,6 @@ RUN groupadd --gid 10001 app \
 
 WORKDIR /app
 COPY --from=builder /opt/venv /opt/venv
-COPY service/gunicorn.conf.py ./service/gunicorn.conf.py
 COPY models/default ./models/default
 
 USER 10001:10001
@@ -66,9 +65,9 @@ STOPSIGNAL SIGTERM
 # Slim images have no curl; urlopen raises (exit 1) on a refused connection or a non-2xx.
 HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/readyz' % os.environ.get('PORT', '8000'), timeout=4)"]
-# gunicorn.conf.py binds ${BIND_HOST}:${PORT} (0.0.0.0:8000 here). The graceful timeout
-# (8 s) is below `docker stop`'s default 10 s, so SIGTERM drains in-flight requests and
-# gunicorn exits 0 before the engine would SIGKILL it. Heartbeat files go to /dev/shm:
-# a disk-backed /tmp can stall workers into being killed as "timed out".
-CMD ["gunicorn", "--config", "service/gunicorn.conf.py", "--worker-tmp-dir", "/dev/shm", \
-     "--graceful-timeout", "8", "service:create_app()"]
+# `python -m service` checks every setting, then execs gunicorn with the package's
+# gunicorn.conf.py, which binds ${BIND_HOST}:${PORT} (0.0.0.0:8000 here). The graceful
+# timeout (8 s) is below `docker stop`'s default 10 s, so SIGTERM drains in-flight
+# requests and gunicorn exits 0 before the engine would SIGKILL it. Heartbeat files go
+# to /dev/shm: a disk-backed /tmp can stall workers into being killed as "timed out".
+CMD ["python", "-m", "service", "--worker-tmp-dir", "/dev/shm", "--graceful-timeout", "8"]

@@ -3,6 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PORT ?= 8000
+MODEL_OUT ?= models/default
 
 .PHONY: install test lint serve fetch train model bench image constraints clean
 
@@ -21,9 +22,17 @@ lint: install
 test: lint
 	$(PY) -m pytest -q -ra
 
-serve: install
-	BIND_HOST=$${BIND_HOST:-127.0.0.1} PORT=$(PORT) \
-		$(VENV)/bin/gunicorn -c service/gunicorn.conf.py "service:create_app()"
+# Serving needs only the runtime dependencies: a venv of its own, installed with
+# progress shown, and then `exec`, so that killing `make serve` stops gunicorn too.
+SERVE_VENV ?= .venv-serve
+$(SERVE_VENV)/.installed: pyproject.toml constraints.txt
+	test -x $(SERVE_VENV)/bin/python || python3 -m venv $(SERVE_VENV)
+	@echo "installing the service's runtime dependencies into $(SERVE_VENV)"
+	$(SERVE_VENV)/bin/python -m pip install --progress-bar on -e . -c constraints.txt
+	touch $@
+
+serve: $(SERVE_VENV)/.installed
+	exec env BIND_HOST=$${BIND_HOST:-127.0.0.1} PORT=$(PORT) $(SERVE_VENV)/bin/python -m service
 
 fetch: install
 	$(PY) -m trainer fetch
@@ -33,8 +42,9 @@ train: fetch
 
 # Rebuilds the shipped model; the command is the one README.md reports figures for.
 model: fetch
-	$(PY) -m trainer train --hidden 1024,1024 --optimizer adam --lr 1e-3 --lr-schedule cosine \
-		--epochs 30 --batch-size 128 --dropout 0.3 --seed 1 --out models/default
+	$(PY) -m trainer train --hidden 1024,1024 --optimizer adam --lr 1e-3 --warmup 1 \
+		--lr-schedule cosine --epochs 100 --batch-size 128 --augment affine,elastic \
+		--seed 1 --out $(MODEL_OUT)
 
 # Measures; never part of `make test`. Writes nothing: copy the tables into
 # BENCHMARKS.md and RELIABILITY.md. PyTorch is the training baseline.
@@ -59,4 +69,4 @@ image:
 	$(CONTAINER_ENGINE) build $(CONTAINER_BUILD_FLAGS) -t $(IMAGE) .
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build *.egg-info
+	rm -rf $(VENV) $(SERVE_VENV) .pytest_cache .ruff_cache .hypothesis build *.egg-info

@@ -1,136 +1,147 @@
-"""Serving cost against the web framework's floor, side by side under one gunicorn config.
+"""Serving cost against the web framework's floor and a Flask + PyTorch peer, under wrk.
 
-    .venv/bin/python bench/serve_floor.py [--seconds 10] [--clients 4] [--repeats 2]
+    .venv/bin/python bench/serve_floor.py [--seconds 10] [--connections 16] [--repeats 3]
 
-For each request kind, the real service (models/default) and bench/floor_app.py (the
-same Flask and gunicorn, no model work) take the same load in turn: `--clients`
-processes, one kept-alive connection each, for `--seconds`. Reported per side:
-requests per second, median and 99th-percentile latency, and the server's CPU
-milliseconds per request (master and workers, from /proc), which the load generator's
-own CPU use, on the same two cores, does not touch. Every answer must be a 200.
+Every server runs under service/gunicorn.conf.py on 127.0.0.1 (2 workers, 2 threads
+each): the real service (models/default), bench/floor_app.py (the same Flask and
+gunicorn, no model work) and bench/torch_app.py (what a user would write with Flask
+and PyTorch, same weights). wrk (Debian package `wrk`, one thread) sends the same
+request over `--connections` kept-alive connections, the sides taking turns, and the
+median of `--repeats` runs is reported. Every answer must be a 200. The server's CPU
+milliseconds per request (master and workers, from /proc) is measured with one worker
+and one thread, where nothing contends, the way the request path's cost is tracked.
 """
 
 import argparse
 import json
-import os
+import shutil
 import statistics
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
-
-# As in each gunicorn worker (service/gunicorn.conf.py), for the in-process timing.
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-
-import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._load import ROOT, Gunicorn, load
+from bench._load import ROOT, Gunicorn
+from tests.helpers import bodies
 
-DIGIT = (ROOT / "examples" / "digit_7.png").read_bytes()
-
-
-def _multipart(blob: bytes) -> tuple[bytes, dict]:
-    boundary = "benchboundary7d1e"
-    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"image\"; "
-            f"filename=\"digit.png\"\r\nContent-Type: image/png\r\n\r\n").encode() + blob + \
-        f"\r\n--{boundary}--\r\n".encode()
-    return body, {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+LUA = ROOT / "bench" / "wrk" / "post.lua"
+APPS = {"service": "service:create_app()", "floor": "bench.floor_app:create_app()",
+        "torch": "bench.torch_app:create_app()"}
 
 
-def _instances(count: int) -> tuple[bytes, dict]:
-    rng = np.random.default_rng(0)
-    pixels = rng.integers(0, 256, size=(count, 784)).tolist()
-    return json.dumps({"instances": pixels}).encode(), {"Content-Type": "application/json"}
-
-
-CASES = {
-    "1 PNG, raw body": lambda: (DIGIT, {"Content-Type": "image/png"}),
-    "1 PNG, multipart": lambda: _multipart(DIGIT),
-    "JSON, 1 instance": lambda: _instances(1),
-    "JSON, 64 instances": lambda: _instances(64),
-}
-APPS = {"service": "service:create_app()", "floor": "bench.floor_app:create_app()"}
-
-
-def measure(app: str, body: bytes, headers: dict, args) -> dict:
-    server = Gunicorn(app, workers=args.workers)
-    try:
-        load(server.port, "/predict", body, headers, clients=args.clients, seconds=1.0)  # warm
-        cpu0 = server.cpu_seconds()
-        result = load(server.port, "/predict", body, headers, clients=args.clients,
-                      seconds=args.seconds)
-        result["cpu_ms"] = (server.cpu_seconds() - cpu0) * 1e3 / max(result["requests"], 1)
-    finally:
-        server.stop()
-    if set(result["outcomes"]) != {200}:
-        raise SystemExit(f"{app}: not every answer was a 200: {result['outcomes']}")
+def wrk(port: int, body_file: Path, content_type: str, *, seconds: float,
+        connections: int, delay_ms: float = 0.0) -> dict:
+    """One wrk run against /predict; the JSON line bench/wrk/post.lua prints."""
+    cmd = ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "10s",
+           "-s", str(LUA), f"http://127.0.0.1:{port}/predict", "--", str(body_file),
+           content_type, str(delay_ms)]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=seconds + 60)
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    if result["non_2xx"] or result["socket_errors"]:
+        raise SystemExit(f"not every answer was a 200: {result}")
+    result["rate"] = result["requests"] / result["seconds"]
     return result
 
 
-def in_process(n: int = 2000) -> dict:
-    """ms per 1-PNG /predict through Flask's test client, and per forward pass alone."""
-    from service import create_app
-
-    sys.stdout.flush()
-    saved = os.dup(1)  # the access log line is part of the cost; its text goes nowhere
-    null = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(null, 1)
+def measure(app: str, case: tuple, args, *, workers=2, threads=2, delay_ms=0.0) -> dict:
+    body_file, content_type, _ = case
+    server = Gunicorn(app, workers=workers, env={"GUNICORN_CMD_ARGS": f"--threads {threads}"})
     try:
-        return _time_calls(create_app(), n)
+        wrk(server.port, body_file, content_type, seconds=1, connections=args.connections)
+        cpu0 = server.cpu_seconds()
+        result = wrk(server.port, body_file, content_type, seconds=args.seconds,
+                     connections=args.connections, delay_ms=delay_ms)
+        result["cpu_ms"] = (server.cpu_seconds() - cpu0) * 1e3 / max(result["requests"], 1)
     finally:
-        sys.stdout.flush()
-        os.dup2(saved, 1)
-        os.close(null)
-        os.close(saved)
+        server.stop()
+    return result
 
 
-def _time_calls(app, n: int) -> dict:
-    import time
+def cases(tmp: Path) -> dict:
+    """name -> (body file, Content-Type, images per request)."""
+    made = {"1 PNG, raw body": (bodies.digit_png(), "image/png", 1),
+            "1 PNG, multipart": (*bodies.multipart([bodies.digit_png()]), 1),
+            "256 PNGs, multipart": (*bodies.multipart([bodies.digit_png()] * 256), 256),
+            "64 JSON instances": (bodies.instances_json(64), "application/json", 64)}
+    out = {}
+    for i, (name, (body, content_type, count)) in enumerate(made.items()):
+        path = tmp / f"body{i}"
+        path.write_bytes(body)
+        out[name] = (path, content_type, count)
+    return out
 
-    client, model = app.test_client(), app.extensions["predictor"].current()
-    x = np.zeros((1, 784), np.float32)
-    timings = {}
-    for name, call in (("request", lambda: client.post("/predict", data=DIGIT,
-                                                       content_type="image/png")),
-                       ("forward", lambda: model.probabilities(x))):
-        for _ in range(n // 10):
-            call()
-        t0 = time.perf_counter()
-        for _ in range(n):
-            call()
-        timings[name] = (time.perf_counter() - t0) * 1e3 / n
-    return timings
+
+def _median(runs: list[dict]) -> dict:
+    return {k: statistics.median(r[k] for r in runs) for k in ("rate", "p50_ms", "p99_ms",
+                                                                 "cpu_ms")}
+
+
+def side_by_side(case, sides, args) -> dict:
+    runs = {side: [] for side in sides}
+    for _ in range(args.repeats):
+        for side in sides:  # alternating, so drift hits every side alike
+            runs[side].append(measure(APPS[side], case, args))
+    return {side: _median(rs) for side, rs in runs.items()}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--clients", type=int, default=4)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    ms = in_process()
-    print(f"In process (Flask test client, one BLAS thread, no HTTP): a 1-PNG /predict takes "
-          f"{ms['request']:.3f} ms, of which the model's forward pass is {ms['forward']:.3f} ms"
-          "\n")
-    print(f"{args.workers} gunicorn workers, {args.clients} clients, {args.seconds:g} s per "
-          f"run, median of {args.repeats} runs per side\n")
-    print("| request | service req/s | floor req/s | service / floor | service p50 / p99 ms "
-          "| floor p50 / p99 ms | service CPU ms/req | floor CPU ms/req |")
-    print("|---|---|---|---|---|---|---|---|")
-    for name, make in CASES.items():
-        body, headers = make()
-        runs = {side: [] for side in APPS}
-        for _ in range(args.repeats):
-            for side, app in APPS.items():
-                runs[side].append(measure(app, body, headers, args))
-        med = {side: {k: statistics.median(r[k] for r in rs)
-                      for k in ("rate", "p50_ms", "p99_ms", "cpu_ms")}
-               for side, rs in runs.items()}
-        s, f = med["service"], med["floor"]
-        print(f"| {name} | {s['rate']:.0f} | {f['rate']:.0f} | {s['rate'] / f['rate']:.2f} | "
-              f"{s['p50_ms']:.1f} / {s['p99_ms']:.1f} | {f['p50_ms']:.1f} / {f['p99_ms']:.1f} | "
-              f"{s['cpu_ms']:.2f} | {f['cpu_ms']:.2f} |", flush=True)
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is missing: apt-get install wrk")
+    tmp = Path(tempfile.mkdtemp(prefix="bench-bodies-"))
+    try:
+        report(cases(tmp), args)
+    finally:
+        shutil.rmtree(tmp)
+
+
+def report(all_cases: dict, args) -> None:
+    print(f"wrk -t1 -c{args.connections}, {args.seconds:g} s per run, median of "
+          f"{args.repeats} alternating runs; 2 gunicorn workers x 2 threads\n")
+    print("| request | service req/s | floor req/s | PyTorch peer req/s | service / floor "
+          "| service / peer | service p50 / p99 ms |")
+    print("|---|---|---|---|---|---|---|")
+    png = all_cases["1 PNG, raw body"]
+    m = side_by_side(png, ("service", "floor", "torch"), args)
+    s, f, t = m["service"], m["floor"], m["torch"]
+    print(f"| 1 PNG, raw body | {s['rate']:.0f} | {f['rate']:.0f} | {t['rate']:.0f} | "
+          f"{s['rate'] / f['rate']:.2f} | {s['rate'] / t['rate']:.2f} | "
+          f"{s['p50_ms']:.1f} / {s['p99_ms']:.1f} |", flush=True)
+    print("\n| request | service req/s | images/s | p50 / p99 ms |\n|---|---|---|---|")
+    for name in ("1 PNG, multipart", "256 PNGs, multipart", "64 JSON instances"):
+        r = side_by_side(all_cases[name], ("service",), args)["service"]
+        count = all_cases[name][2]
+        print(f"| {name} | {r['rate']:.0f} | {r['rate'] * count:.0f} | "
+              f"{r['p50_ms']:.1f} / {r['p99_ms']:.1f} |", flush=True)
+    half_load(png, f["rate"] / 2, args)
+    cpu_per_request(png, args)
+
+
+def half_load(case, target_rate: float, args) -> None:
+    """p99 with the offered load at half the floor's saturating rate (think time per
+    connection in wrk's delay(): closed loop, so a slow answer also delays the next)."""
+    delay = max(0.0, args.connections / target_rate * 1e3)
+    r = measure(APPS["service"], case, args, delay_ms=delay)
+    print(f"\nAt half the floor's rate ({target_rate:.0f} req/s offered, "
+          f"{r['rate']:.0f} achieved): service p50 {r['p50_ms']:.2f} ms, "
+          f"p99 {r['p99_ms']:.2f} ms", flush=True)
+
+
+def cpu_per_request(case, args) -> None:
+    """Server CPU ms per 1-PNG request, one worker with one thread, 8 connections."""
+    conns = argparse.Namespace(**{**vars(args), "connections": 8})
+    cpu = {side: [] for side in APPS}
+    for _ in range(args.repeats):
+        for side, app in APPS.items():
+            cpu[side].append(measure(app, case, conns, workers=1, threads=1)["cpu_ms"])
+    print("\nServer CPU ms per 1-PNG request (1 worker, 1 thread, wrk -c8): " + ", ".join(
+        f"{side} {statistics.median(v):.2f}" for side, v in cpu.items()))
 
 
 if __name__ == "__main__":

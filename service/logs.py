@@ -1,23 +1,19 @@
 """Structured logs: one JSON object per line on stdout, with a request id.
 
 Every request gets an id, the caller's `X-Request-ID` when it is sane (1-128 of
-`A-Za-z0-9._:-`) or a fresh uuid4 hex; it is echoed in the response header and
-stamped on every log line written while the request runs. After each request one
-access line is logged by `service.access`.
-
-Only the standard library and Flask are imported here: gunicorn.conf.py loads this
-file by path for `JsonFormatter`, without importing the `service` package (and numpy).
+`A-Za-z0-9._:-`) or a fresh uuid4 hex (service/observe.py); it is echoed in the
+response header and stamped on every log line written while the request runs.
+No numpy here: the gunicorn master formats its own lines with JsonFormatter.
 """
 
-import datetime as dt
-import json
 import logging
 import re
 import sys
 import time
 import uuid
 
-from flask import Flask, g, has_request_context, request
+import orjson
+from flask import g, has_request_context
 
 HEADER = "X-Request-ID"
 _SANE_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
@@ -38,8 +34,7 @@ class JsonFormatter(logging.Formatter):
         if getattr(record, "request_id", None) is None and has_request_context():
             record.request_id = g.get("request_id")
         out = {
-            "ts": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(
-                timespec="milliseconds"),
+            "ts": _timestamp(record.created),
             "level": record.levelname,
             "logger": record.name,
             "msg": record.getMessage(),
@@ -52,7 +47,14 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             out["exc"] = self.formatException(record.exc_info)
         # default=str: a log line must never fail because of an odd argument.
-        return json.dumps(out, default=str)
+        return orjson.dumps(out, default=str).decode()
+
+
+def _timestamp(created: float) -> str:
+    """ISO 8601 UTC with milliseconds, e.g. 2026-11-25T14:03:53.933+00:00."""
+    seconds = int(created)
+    return (time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
+            + f".{int((created - seconds) * 1000):03d}+00:00")
 
 
 class StdoutHandler(logging.StreamHandler):
@@ -93,28 +95,3 @@ def configure(logger: logging.Logger, level: str) -> None:
         handler = StdoutHandler()
         handler.setFormatter(JsonFormatter())
         logger.addHandler(handler)
-
-
-def init_app(app: Flask) -> None:
-    configure(app.logger, app.config.get("LOG_LEVEL", "INFO"))
-    access = logging.getLogger(f"{app.logger.name}.access")
-    access.setLevel(logging.NOTSET)
-
-    @app.before_request
-    def _start():
-        g.request_id = request_id(request.headers.get(HEADER))
-        g.log_started = time.perf_counter()
-
-    @app.after_request
-    def _access_log(response):
-        rid = g.get("request_id") or request_id(None)
-        response.headers[HEADER] = rid
-        started = g.get("log_started")
-        duration_ms = (round((time.perf_counter() - started) * 1000, 3)
-                       if started is not None else None)
-        access.info("%s %s %s", request.method, request.path, response.status_code,
-                    extra={"request_id": rid, "method": request.method,
-                           "path": request.path, "status": response.status_code,
-                           "duration_ms": duration_ms, "remote_addr": request.remote_addr,
-                           "user_agent": request.user_agent.string or None})
-        return response

@@ -8,10 +8,8 @@ many apps in one process without "Duplicated timeseries" errors.
 """
 
 import os
-import threading
-import time
 
-from flask import Blueprint, Flask, Response, current_app, g, request
+from flask import Blueprint, Response, current_app
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -29,11 +27,10 @@ LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
 UNMATCHED = "<unmatched>"  # the route label of 404s: raw paths would be unbounded labels
 
 bp = Blueprint("metrics", __name__)
-_latest = None  # the Metrics of the app built last; see set_model_info
 
 
 class Metrics:
-    """The service's metrics, registered in their own registry."""
+    """The service's metrics, registered in their own registry; lives on the app."""
 
     def __init__(self):
         self.registry = CollectorRegistry(auto_describe=True)
@@ -53,23 +50,35 @@ class Metrics:
                            multiprocess_mode="livemax", registry=r)
         self.model_ready = Gauge("model_ready", "1 when the worker has a verified model",
                                  multiprocess_mode="livemin", registry=r)
-        self._shown = None  # (name, version) currently set to 1 in this process
-        self._model = None
-        self._lock = threading.Lock()  # gthread workers run requests in threads
+        # labels() validates and locks on every call; the children are looked up once.
+        self._children: dict = {}
 
-    def show_model(self, predictor) -> None:
-        """Point model_info/model_ready at the predictor's current model (cheap if unchanged)."""
-        model = predictor.model
-        if model is self._model and self._shown is not None:
-            return
-        with self._lock:
-            shown = (model.name, model.version) if model is not None else None
-            if self._shown is not None and self._shown != shown:
-                self.model.labels(*self._shown).set(0)
-            if shown is not None:
-                self.model.labels(*shown).set(1)
-            self.model_ready.set(1 if shown else 0)
-            self._model, self._shown = model, shown
+    def show_model(self, model) -> None:
+        """Publish the worker's model (None: not ready). A worker loads one model, once."""
+        if model is not None:
+            self.model.labels(model.name, model.version).set(1)
+        self.model_ready.set(0 if model is None else 1)
+
+    def count(self, route: str, method: str, status: int, seconds: float,
+              predicted: list[int] | None) -> None:
+        """One finished request: its status, its latency and what it predicted."""
+        key = (route, method, status)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = (self.requests.labels(route, method, str(status)),
+                                           self.latency.labels(route))
+        child[0].inc()
+        child[1].observe(seconds)
+        if predicted:
+            self.images.inc(len(predicted))
+            for label in predicted:
+                self._label(label).inc()
+
+    def _label(self, label: int):
+        child = self._children.get(label)
+        if child is None:
+            child = self._children[label] = self.labels.labels(str(label))
+        return child
 
     def exposition(self) -> bytes:
         if os.environ.get(MULTIPROC_ENV):
@@ -79,51 +88,12 @@ class Metrics:
         return generate_latest(self.registry)
 
 
-def _route() -> str:
+def route_of(request) -> str:
     rule = request.url_rule
     return rule.rule if rule is not None else UNMATCHED
-
-
-def init_app(app: Flask) -> None:
-    global _latest  # noqa: PLW0603 - create_app's interface passes no app to set_model_info
-    metrics = _latest = app.extensions["metrics"] = Metrics()
-
-    @app.before_request
-    def _start():
-        g.metrics_started = time.perf_counter()
-
-    @app.after_request
-    def _count(response):
-        route = _route()
-        metrics.requests.labels(route, request.method, str(response.status_code)).inc()
-        started = g.get("metrics_started")
-        if started is not None:
-            metrics.latency.labels(route).observe(time.perf_counter() - started)
-        labels = g.get("predicted_labels")
-        if labels:
-            metrics.images.inc(len(labels))
-            for label in labels:
-                metrics.labels.labels(str(label)).inc()
-        predictor = app.extensions.get("predictor")
-        if predictor is not None:
-            # Follows a Predictor.reload() in this worker without a hook in the predictor.
-            metrics.show_model(predictor)
-        return response
-
-    app.register_blueprint(bp)
-
-
-def set_model_info(predictor) -> None:
-    """Publish the model of the app built last (create_app calls this right after init_app)."""
-    if _latest is None:
-        raise RuntimeError("metrics.set_model_info called before metrics.init_app")
-    _latest.show_model(predictor)
 
 
 @bp.get("/metrics")
 def metrics_endpoint():
     metrics: Metrics = current_app.extensions["metrics"]
-    predictor = current_app.extensions.get("predictor")
-    if predictor is not None:
-        metrics.show_model(predictor)
     return Response(metrics.exposition(), content_type=CONTENT_TYPE_LATEST)

@@ -49,7 +49,9 @@ def _schemas(max_batch: int) -> dict:
         "Prediction": _obj({
             "label": {"type": "integer", "minimum": 0, "maximum": 9},
             "probabilities": {"type": "array", "minItems": 10, "maxItems": 10,
-                              "items": {"type": "number", "minimum": 0, "maximum": 1}}}),
+                              "items": {"type": "number", "minimum": 0, "maximum": 1}}},
+            {"input": {**rows, "description": "with return_input=true: the 28x28 pixels "
+                                              "the model saw, 0..255, after normalize"}}),
         "PredictResponse": _obj({"model": _ref("ModelRef"), "predictions": {
             "type": "array", "minItems": 1, "items": _ref("Prediction"),
             "description": "one per input image, in request order"}}),
@@ -82,7 +84,12 @@ def _predict() -> dict:
                         "schema": {"type": "string", "enum": ["mnist"]},
                         "description": "mnist: any size and polarity; the digit is cropped, "
                                        "scaled to 20x20 and centred as in MNIST. Without "
-                                       "it an image must be 28x28, white on black."}],
+                                       "it an image must be 28x28, white on black."},
+                       {"name": "return_input", "in": "query", "required": False,
+                        "schema": {"type": "string", "enum": ["true", "false", "1", "0"]},
+                        "description": "true: each prediction also carries `input`, the "
+                                       "28x28 pixels the model saw (after normalize=mnist), "
+                                       "to show why a digit was read as it was."}],
         "requestBody": {"required": True, "content": {
             "multipart/form-data": {"schema": _obj({"image": files})},
             "image/*": {"schema": binary},
@@ -134,12 +141,6 @@ def document(max_batch: int = 256) -> dict:
                                       "content": text}}),
             "/openapi.json": _get("This document", "openapi",
                                   {"200": _json({"type": "object"}, "OpenAPI 3.1")}),
-            "/static/{filename}": {"get": {
-                "summary": "Static files of the service", "operationId": "static",
-                "parameters": [{"name": "filename", "in": "path", "required": True,
-                                "schema": {"type": "string"}}],
-                "responses": {"200": {"description": "The file"},
-                              "404": _error("No such file")}}},
         },
         "components": {"schemas": _schemas(max_batch)},
     }

@@ -1,102 +1,71 @@
-"""The model server's life cycle, KServe style: load, then preprocess/predict/postprocess.
+"""The model server, KServe style: `load()` sets ready; predict; postprocess.
 
-One Predictor per worker. `load()` never raises for a bad artifact: it logs one
-line saying what is wrong and where, and the predictor stays not ready (with
-`.reason`) so /readyz and /predict answer 503 instead of serving garbage.
-`reload()` swaps in a new artifact only once it has been verified.
+One Predictor per worker, loaded once: a HUP replaces the workers, and each new
+worker loads the artifact afresh. `load()` never raises for a bad artifact: it
+logs one line saying what is wrong and where, and the predictor stays not ready
+(with `.reason`), so /readyz and /predict answer 503 instead of serving garbage.
 """
 
 import logging
-import threading
 
 import numpy as np
 
-from service import preprocess
 from service.errors import NotReady
 from trainer import loader
 from trainer.artifact import ArtifactError, Model
+from trainer.inference import as_inputs
 
-INPUTS = preprocess.PIXELS
+INPUTS = 28 * 28
 
 
 class Predictor:
     def __init__(self, model_dir, logger: logging.Logger | None = None):
         self.model_dir = model_dir
         self.logger = logger or logging.getLogger(__name__)
-        # Requests read `_model` once and use that object throughout, so a swap by
-        # reload() is atomic for them: they see the old model or the new, never a mix.
-        self._model: Model | None = None
+        self.model: Model | None = None
         self.reason: str | None = "model not loaded yet"
-        self._reload_lock = threading.Lock()
-
-    @property
-    def model(self) -> Model | None:
-        return self._model
 
     @property
     def ready(self) -> bool:
-        return self._model is not None
+        return self.model is not None
 
     def load(self) -> bool:
         """Load and verify MODEL_DIR; True when ready. Logs one line on failure."""
-        with self._reload_lock:
-            try:
-                model = verified(self.model_dir)
-            except ArtifactError as e:
-                self._model, self.reason = None, str(e)
-                self.logger.error("model not ready: %s", e)
-                return False
-            self._model, self.reason = model, None
-            self.logger.info("model ready: %s %s from %s", model.name, model.version,
-                             self.model_dir)
-            return True
-
-    def reload(self) -> bool:
-        """Load MODEL_DIR again; swap only if it verifies, else keep serving the old model."""
-        with self._reload_lock:
-            try:
-                model = verified(self.model_dir)
-            except ArtifactError as e:
-                kept = f"; still serving {self._model.version}" if self._model else ""
-                self.logger.error("reload refused: %s%s", e, kept)
-                if self._model is None:
-                    self.reason = str(e)
-                return False
-            old, self._model, self.reason = self._model, model, None
-            self.logger.info("model reloaded: %s %s (was %s)", model.name, model.version,
-                             old.version if old else "none")
-            return True
+        try:
+            model = verified(self.model_dir)
+        except ArtifactError as e:
+            self.reason = str(e)
+            self.logger.error("model not ready: %s", e)
+            return False
+        self.model, self.reason = model, None
+        self.logger.info("model ready: %s %s from %s", model.name, model.version,
+                         self.model_dir)
+        return True
 
     def current(self) -> Model:
-        """The model to use for one whole request, or NotReady (503)."""
-        model = self._model
-        if model is None:
+        """The loaded model, or NotReady (503) with the reason."""
+        if self.model is None:
             raise NotReady(f"model not ready: {self.reason}")
-        return model
+        return self.model
 
-    def preprocess(self, pixels: np.ndarray) -> np.ndarray:
-        """Raw pixels (B, 28, 28) or (B, 784) on 0..255 -> float32 (B, 784) in [0, 1]."""
-        return preprocess.scale(pixels)
+    def predict(self, pixels: np.ndarray) -> np.ndarray:
+        """Pixels (B, 28, 28) on 0..255 -> probabilities float32 (B, K), scaled and run by
+        the trainer's own functions."""
+        return self.current().probabilities(as_inputs(pixels))
 
-    def predict(self, x: np.ndarray, model: Model | None = None) -> np.ndarray:
-        """float32 (B, 784) -> probabilities float32 (B, K)."""
-        return (model or self.current()).probabilities(x)
-
-    def postprocess(self, probs: np.ndarray, model: Model | None = None) -> dict:
-        """(B, K) probabilities -> the /predict response body."""
-        model = model or self.current()
-        labels = [int(model.labels[i]) for i in probs.argmax(axis=1)]
-        return {
-            "model": {"name": model.name, "version": model.version},
-            "predictions": [{"label": label, "probabilities": [float(p) for p in row]}
-                            for label, row in zip(labels, probs, strict=True)],
-        }
-
-    def __call__(self, pixels: np.ndarray) -> dict:
-        """preprocess -> predict -> postprocess, all with one model snapshot."""
+    def postprocess(self, probs: np.ndarray, pixels: np.ndarray | None = None) -> dict:
+        """(B, K) probabilities -> the /predict answer; with `pixels`, what the model saw."""
         model = self.current()
-        probs = self.predict(self.preprocess(pixels), model)
-        return self.postprocess(probs, model)
+        labels = [int(model.labels[i]) for i in probs.argmax(axis=1)]
+        rows = probs.astype(np.float64).tolist()
+        predictions = [{"label": label, "probabilities": row}
+                       for label, row in zip(labels, rows, strict=True)]
+        if pixels is not None:
+            seen = pixels.astype(np.int64) if np.all(pixels == np.rint(pixels)) else pixels
+            for prediction, image in zip(predictions, seen.tolist(), strict=True):
+                prediction["input"] = image
+        return {"model": {"name": model.name, "version": model.version},
+                "predictions": predictions}
 
 
 def verified(model_dir) -> Model:

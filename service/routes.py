@@ -1,15 +1,17 @@
-"""HTTP routes: /predict, /healthz, /readyz, /model."""
+"""HTTP routes: /predict, /healthz, /readyz, /model. HTTP only: the body, the query,
+the status; decoding is service/decode.py's, the model's answer the predictor's."""
 
-import numpy as np
-from flask import Blueprint, current_app, g, jsonify, request
+import orjson
+from flask import Blueprint, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 
-from service import normalize, preprocess
+from service import decode
 from service.errors import BadRequest, PayloadTooLarge, RequestTimeout
 from service.predictor import Predictor
 
 bp = Blueprint("inference", __name__)
 FIELD = "image"
+FLAGS = {"true": True, "1": True, "false": False, "0": False}
 # An over-limit body up to this size is read and dropped before the 413 is sent: a few
 # milliseconds on the wire, and the client, still sending, then reads the answer. A
 # connection closed with the body unread is reset, and the client sees only that.
@@ -53,62 +55,61 @@ def model_info():
 def predict():
     predictor = _predictor()
     predictor.current()  # refuse early, before reading the body, when not ready
-    normalize = request.args.get("normalize")
-    if normalize not in (None, "mnist"):
-        raise BadRequest(f"normalize={normalize!r} is unknown; the only recipe is "
+    config = current_app.config
+    options = decode.Options(normalize_mnist=_recipe(), max_batch=config["MAX_BATCH"],
+                             max_pixels=config["MAX_IMAGE_PIXELS"])
+    return_input = _flag("return_input")
+    kind = decode.media_kind(request.mimetype)
+    pixels = decode.pixels(kind, _payload(kind), options)
+    answer = predictor.postprocess(predictor.predict(pixels), pixels if return_input else None)
+    g.predicted_labels = [p["label"] for p in answer["predictions"]]
+    return Response(orjson.dumps(answer), mimetype="application/json")
+
+
+def _recipe() -> bool:
+    recipe = request.args.get("normalize")
+    if recipe not in (None, "mnist"):
+        raise BadRequest(f"normalize={recipe[:40]!r} is unknown; the only recipe is "
                          "normalize=mnist", code="bad_parameter")
+    return recipe == "mnist"
+
+
+def _flag(name: str) -> bool:
+    raw = request.args.get(name, "false").lower()
+    if raw not in FLAGS:
+        raise BadRequest(f"{name}={raw[:40]!r}: expected true or false", code="bad_parameter")
+    return FLAGS[raw]
+
+
+def _payload(kind: str):
+    """The body's bytes, or the multipart files' bytes, with read failures as 408/413."""
     try:
-        pixels = _request_pixels(normalize == "mnist")
+        if kind == "multipart":
+            return _files()
+        return _body()
     except RequestEntityTooLarge as e:
         _discard_rest_of_body()
         limit = current_app.config["MAX_CONTENT_LENGTH"]
-        raise PayloadTooLarge(f"request body over the limit of {limit} bytes "
-                              "(MAX_CONTENT_LENGTH)") from e
-    except ClientSilent as e:
+        raise PayloadTooLarge(
+            f"request body over the limit of {limit} bytes ({limit / 2**20:.1f} MiB, "
+            "MAX_CONTENT_LENGTH); shrink the image first (a digit needs no more than "
+            "about 1000x1000 pixels, e.g. `convert photo.jpg -resize 1000x1000 small.jpg`), "
+            "or start the service with a larger MAX_CONTENT_LENGTH") from e
+    except (OSError, ClientDisconnected) as e:  # werkzeug wraps some OSErrors in the latter
+        # The client went silent (READ_TIMEOUT) or vanished while sending the body.
         raise RequestTimeout("the client stopped sending in the middle of the request "
                              "body (READ_TIMEOUT); send the whole body promptly") from e
-    body = predictor(pixels)
-    g.predicted_labels = [p["label"] for p in body["predictions"]]
-    return jsonify(body)
 
 
-class ClientSilent(Exception):
-    """Reading the request body failed: the client went silent (gunicorn.conf.py's
-    READ_TIMEOUT) or vanished. Image decoding is not inside this: its OSErrors are 400s."""
-
-
-def _reading_body(read):
-    """read() with a failed socket read turned into ClientSilent."""
-    try:
-        return read()
-    except (OSError, ClientDisconnected) as e:  # werkzeug wraps some OSErrors in the latter
-        raise ClientSilent(str(e)) from e
-
-
-def _request_pixels(normalize_mnist: bool) -> np.ndarray:
-    """The request's images as float32 (B, 28, 28) pixels 0..255, in request order."""
-    kind = preprocess.media_kind(request.mimetype)
-    max_batch = current_app.config["MAX_BATCH"]
-    max_pixels = current_app.config["MAX_IMAGE_PIXELS"]
-    if kind == "multipart":
-        files = _reading_body(lambda: request.files.getlist(FIELD))
-        if not files:
-            hint = (" as a file upload (with a filename)" if FIELD in request.form
-                    else "; e.g. curl -F image=@digit.png")
-            raise BadRequest(f"no image: send the image in multipart field {FIELD!r}{hint}",
-                             code="no_image")
-        preprocess.check_batch(len(files), max_batch)
-        blobs = [f.read() for f in files]
-    else:
-        data = _reading_body(_body)
-        if kind == "json":
-            grays = preprocess.parse_json(data, max_batch)
-            if normalize_mnist:
-                grays = [normalize.mnist(gray) for gray in grays]
-            return np.stack(grays)
-        blobs = [data]
-    return np.stack([preprocess.image_pixels(blob, max_pixels, normalize_mnist)
-                     for blob in blobs])
+def _files() -> list[bytes]:
+    files = request.files.getlist(FIELD)
+    if not files:
+        hint = (" as a file upload (with a filename)" if FIELD in request.form
+                else "; e.g. curl -F image=@digit.png")
+        raise BadRequest(f"no image: send the image in multipart field {FIELD!r}{hint}",
+                         code="no_image")
+    decode.check_batch(len(files), current_app.config["MAX_BATCH"])
+    return [f.read() for f in files]
 
 
 def _body() -> bytes:

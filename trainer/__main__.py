@@ -31,6 +31,15 @@ def _hidden(text: str) -> tuple[int, ...]:
     return sizes
 
 
+def _kinds(text: str) -> tuple[str, ...]:
+    kinds = tuple(p.strip() for p in text.split(",") if p.strip() not in ("", "none"))
+    unknown = sorted(set(kinds) - {"affine", "elastic"})
+    if unknown:
+        raise argparse.ArgumentTypeError(f"{', '.join(unknown)}: choose affine, elastic, "
+                                         "affine,elastic or none")
+    return tuple(k for k in ("affine", "elastic") if k in kinds)
+
+
 def _bounded(kind, low, high=None, high_open=False):
     def parse(text):
         try:
@@ -66,6 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     t("--weight-decay", type=_bounded(float, 0.0, 1.0), default=0.0, help="L2 coefficient")
     t("--dropout", type=_bounded(float, 0.0, 1.0, high_open=True), default=0.0)
     t("--lr-schedule", choices=("constant", "step", "cosine"), default="constant")
+    t("--warmup", type=_bounded(float, 0.0, 100000.0), default=0.0, metavar="EPOCHS",
+      help="linear learning-rate warm-up over this many epochs")
     t("--lr-step", type=_bounded(int, 1, 100000), default=10, help="epochs per step decay")
     t("--lr-gamma", type=_bounded(float, 0.0, 1.0), default=0.1, help="step decay factor")
     t("--val-split", type=_bounded(float, 0.0, 1.0, high_open=True), default=0.0)
@@ -74,6 +85,21 @@ def build_parser() -> argparse.ArgumentParser:
     t("--seed", type=_bounded(int, 0, 2**63), default=0)
     t("--train-limit", type=_bounded(int, 0, 1 << 31), default=0, metavar="N",
       help="train on the first N training examples only (0 = all); for smoke runs")
+    t("--augment", type=_kinds, default=(), metavar="KINDS",
+      help="distort every training image afresh each epoch: affine, elastic, "
+           "affine,elastic or none (needs scipy)")
+    t("--rotate", type=_bounded(float, 0.0, 180.0), default=15.0, metavar="DEG",
+      help="affine: rotation drawn from [-DEG, DEG]")
+    t("--scale", type=_bounded(float, 0.0, 1.0, high_open=True), default=0.15,
+      help="affine: scale drawn from [1 - SCALE, 1 + SCALE]")
+    t("--shear", type=_bounded(float, 0.0, 2.0), default=0.3,
+      help="affine: shear drawn from [-SHEAR, SHEAR]")
+    t("--shift", type=_bounded(float, 0.0, 14.0), default=2.0, metavar="PX",
+      help="affine: translation drawn from [-PX, PX] on each axis")
+    t("--elastic-alpha", type=_bounded(float, 0.0, 1000.0), default=34.0, metavar="PX",
+      help="elastic: displacement scale (Simard et al.: 34)")
+    t("--elastic-sigma", type=_bounded(float, 0.0, 100.0, high_open=False), default=4.0,
+      metavar="PX", help="elastic: width of the smoothing Gaussian (Simard et al.: 4)")
     t("--out", type=Path, default=Path("models/latest"))
     t("--resume", action="store_true", help="continue the interrupted run for --out")
     ev = sub.add_parser("evaluate", help="test accuracy, confusion matrix, plots")
@@ -81,6 +107,20 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--data-dir", type=Path)
     ev.add_argument("--no-verify", dest="verify", action="store_false")
     ev.add_argument("--plots", type=Path, help="write PNG plots into this directory")
+    ev.add_argument("--robustness", action="store_true",
+                    help="also score shifted, rotated, scaled, thickened and thinned digits "
+                         "(needs scipy)")
+    ev.add_argument("--compare", type=Path, metavar="DIR",
+                    help="with --robustness: a second model for the table, e.g. the old one")
+    ev.add_argument("--limit", type=_bounded(int, 0, 1 << 31), default=0, metavar="N",
+                    help="score the first N test images only (0 = all)")
+    pv = sub.add_parser("augment-preview", help="a PNG grid of distorted training digits")
+    pv.add_argument("--out", type=Path, required=True, help="the PNG file to write")
+    pv.add_argument("--data-dir", type=Path)
+    pv.add_argument("--augment", type=_kinds, default=("affine", "elastic"), metavar="KINDS")
+    pv.add_argument("--seed", type=_bounded(int, 0, 2**63), default=0)
+    pv.add_argument("--rows", type=_bounded(int, 1, 100), default=8)
+    pv.add_argument("--per-row", type=_bounded(int, 1, 100), default=10)
     return parser
 
 
@@ -122,7 +162,17 @@ def _dispatch(parser, args) -> int:
     if args.command == "evaluate":
         from trainer import evaluate
 
-        return evaluate.main(args.model, args.data_dir, args.verify, args.plots)
+        return evaluate.main(args.model, args.data_dir, args.verify, args.plots,
+                             robustness=args.robustness, compare=args.compare, limit=args.limit)
+    if args.command == "augment-preview":
+        from trainer import augment, preview
+
+        directory = args.data_dir or data.default_data_dir("mnist")
+        data.fetch(directory)
+        out = preview.main(args.out, directory, augment.Distortion(kinds=args.augment),
+                           seed=args.seed, rows=args.rows, per_row=args.per_row)
+        print(f"wrote {out}", file=sys.stderr)
+        return 0
     return _train(parser, args)
 
 

@@ -18,8 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from trainer import network
-from trainer.loss import softmax
+from trainer import inference, network
 
 FORMAT_VERSION = 1
 WEIGHTS_FILE = "model.npz"
@@ -59,25 +58,7 @@ class Model:
 
     def probabilities(self, x: np.ndarray) -> np.ndarray:
         """Softmax probabilities (B, K) for float32 inputs (B, 784) scaled to [0, 1]."""
-        return probabilities(self.params, x)
-
-
-def probabilities(params: network.Params, x: np.ndarray) -> np.ndarray:
-    """The inference forward pass: (B, 784) float32 -> (B, K) float32."""
-    if x.dtype != np.float32 or x.ndim != 2 or x.shape[1] != params[0][0].shape[0]:
-        raise ValueError(f"expected float32 inputs of shape (B, {params[0][0].shape[0]}), "
-                         f"got {x.dtype} {x.shape}")
-    return softmax(network.logits(params, x))
-
-
-def as_inputs(images: np.ndarray) -> np.ndarray:
-    """Pixels (N, 28, 28) on 0..255 -> float32 (N, 784) in [0, 1]: INPUT_SPEC's scaling.
-
-    Training, evaluation and the service all scale with this one function.
-    """
-    x = images.reshape(len(images), -1).astype(np.float32)
-    x /= np.float32(255.0)  # a true division, exactly the manifest's "pixel / 255"
-    return x
+        return inference.probabilities(self.params, x)
 
 
 def weights_sha256(params: network.Params) -> str:

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from trainer import data, loader
-from trainer.artifact import as_inputs
+from trainer.inference import as_inputs
 
 
 def confusion(labels: np.ndarray, pred: np.ndarray, k: int) -> np.ndarray:
@@ -19,12 +19,17 @@ def confusion(labels: np.ndarray, pred: np.ndarray, k: int) -> np.ndarray:
     return np.bincount(labels.astype(np.int64) * k + pred, minlength=k * k).reshape(k, k)
 
 
-def score(model_dir, data_dir=None, verify: bool = True) -> dict:
-    """{"accuracy", "per_class" list, "confusion" (K, K), "labels", "model"} on the test split."""
-    model = loader.load(model_dir)
+def _test_split(model, data_dir, verify: bool, limit: int = 0):
     dataset = model.manifest.get("data", {}).get("dataset", "mnist")
     directory = Path(data_dir) if data_dir else data.default_data_dir(dataset)
     images, labels = data.load(directory, "test", verify, dataset)
+    return (images[:limit], labels[:limit]) if limit else (images, labels)
+
+
+def score(model_dir, data_dir=None, verify: bool = True, limit: int = 0) -> dict:
+    """{"accuracy", "per_class" list, "confusion" (K, K), "labels", "model"} on the test split."""
+    model = loader.load(model_dir)
+    images, labels = _test_split(model, data_dir, verify, limit)
     x = as_inputs(images)
     pred = np.concatenate([model.probabilities(x[i:i + 2000]).argmax(axis=1)
                            for i in range(0, len(x), 2000)])
@@ -52,12 +57,23 @@ def report(result: dict) -> str:
     return "\n".join(lines)
 
 
-def main(model_dir, data_dir=None, verify=True, plots_dir=None) -> int:
-    result = score(model_dir, data_dir, verify)
+def main(model_dir, data_dir=None, verify=True, plots_dir=None, *, robustness=False,
+         compare=None, limit=0) -> int:
+    result = score(model_dir, data_dir, verify, limit=limit)
     print(report(result))
     if plots_dir is not None:
         from trainer import plots
 
         for path in plots.write_all(Path(model_dir), result, Path(plots_dir)):
             print(f"wrote {path}", file=sys.stderr)
+    if robustness:
+        from trainer import robustness as changes
+
+        models = {f"{result['model'].name} {result['model'].version}": result["model"]}
+        if compare is not None:
+            other = loader.load(compare)
+            models[f"{other.name} {other.version} (--compare)"] = other
+        images, labels = _test_split(result["model"], data_dir, verify, limit)
+        print("\nrobustness (test accuracy under each change):")
+        print(changes.report(changes.table(models, images, labels)))
     return 0

@@ -12,7 +12,8 @@ import threading
 
 import numpy as np
 
-from trainer import network
+from trainer import inference, network
+from trainer.batches import minibatches
 from trainer.loss import cross_entropy
 
 
@@ -45,12 +46,20 @@ class StopFlag:
 
 
 def lr_at(cfg, epoch: int, step: int, steps_per_epoch: int) -> float:
-    """Learning rate for batch `step` of 1-based `epoch`: constant, step decay or cosine."""
+    """Learning rate for batch `step` of 1-based `epoch`.
+
+    A linear warm-up over the first `cfg.warmup` epochs, then constant, step decay
+    or a cosine decay to 0 over the remaining steps.
+    """
+    t = (epoch - 1) * steps_per_epoch + step
+    warm = cfg.warmup * steps_per_epoch
+    if t < warm:
+        return cfg.lr * (t + 1) / warm
     if cfg.lr_schedule == "step":
         return cfg.lr * cfg.lr_gamma ** ((epoch - 1) // cfg.lr_step)
     if cfg.lr_schedule == "cosine":
-        t = ((epoch - 1) * steps_per_epoch + step) / (cfg.epochs * steps_per_epoch)
-        return cfg.lr * 0.5 * (1.0 + math.cos(math.pi * t))
+        progress = (t - warm) / (cfg.epochs * steps_per_epoch - warm)
+        return cfg.lr * 0.5 * (1.0 + math.cos(math.pi * progress))
     return cfg.lr
 
 
@@ -60,25 +69,22 @@ def run_epoch(cfg, params, opt, xy, rng, *, epoch: int, stop: StopFlag):
     Stops after the current batch once `stop.requested` is set.
     """
     x, y = xy
-    n, bs = len(x), cfg.batch_size
-    steps = math.ceil(n / bs)
+    steps = math.ceil(len(x) / cfg.batch_size)
     flat = [a for pair in params for a in pair]
-    xbuf = np.empty((min(bs, n), x.shape[1]), dtype=np.float32)
-    perm = rng.permutation(n)
+    perm = rng.permutation(len(x))
     total_loss, correct, seen = 0.0, 0, 0
     bar = _progress(steps, f"epoch {epoch}/{cfg.epochs}")
-    for step in range(steps):
-        idx = perm[step * bs:(step + 1) * bs]
-        xb = xbuf[:len(idx)]
-        np.take(x, idx, axis=0, out=xb)
-        yb = y[idx]
+    batches = minibatches(x, y, perm, batch_size=cfg.batch_size, rng=rng,
+                          distortion=cfg.distortion())
+    for step, (xb, yb) in enumerate(batches):
         loss, z = _step(cfg, params, flat, opt, (xb, yb), rng=rng, where=(epoch, step, steps))
-        total_loss += loss * len(idx)
+        total_loss += loss * len(yb)
         correct += int(np.count_nonzero(z.argmax(axis=1) == yb))
-        seen += len(idx)
+        seen += len(yb)
         if bar is not None:
             bar.update(1)
         if stop.requested:
+            batches.close()
             break
     if bar is not None:
         bar.close()
@@ -109,7 +115,7 @@ def evaluate_arrays(params, x, y, batch: int = 2000):
     """(mean cross-entropy, accuracy) of the inference pass on x (N, 784), y (N,)."""
     total, correct = 0.0, 0
     for start in range(0, len(x), batch):
-        z = network.logits(params, x[start:start + batch])
+        z = inference.logits(params, x[start:start + batch])
         yb = y[start:start + batch]
         total += cross_entropy(z, yb)[0] * len(yb)
         correct += int(np.count_nonzero(z.argmax(axis=1) == yb))

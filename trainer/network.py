@@ -8,6 +8,8 @@ import itertools
 
 import numpy as np
 
+from trainer.inference import relu
+
 Params = list[tuple[np.ndarray, np.ndarray]]
 
 
@@ -21,25 +23,12 @@ def init(sizes: list[int], rng: np.random.Generator) -> Params:
     return params
 
 
-def relu(z: np.ndarray) -> np.ndarray:
-    return np.maximum(z, 0, dtype=z.dtype)
-
-
-def logits(params: Params, x: np.ndarray) -> np.ndarray:
-    """Inference logits (B, n_out). The one definition both trainer and service use."""
-    a = x
-    for w, b in params[:-1]:
-        a = relu(a @ w + b)
-    w, b = params[-1]
-    return a @ w + b
-
-
 def forward(params: Params, x: np.ndarray, dropout: float = 0.0, rng=None):
     """Training forward pass. Returns (logits (B, n_out), cache for backward).
 
     The cache holds each layer's input activation and the inverted-dropout mask
     applied to it (None when dropout is off). With dropout 0 the logits equal
-    `logits(params, x)` bit for bit: same operations in the same order.
+    `inference.dense_logits(params, x)` bit for bit: same operations in the same order.
     """
     cache = []
     a = x

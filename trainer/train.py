@@ -13,7 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from trainer import artifact, checkpoint, data, network, optim
+from trainer import artifact, checkpoint, data, inference, network, optim
+from trainer.augment import Distortion
 from trainer.loop import StopFlag, TrainError, evaluate_arrays, lr_at, run_epoch
 
 
@@ -30,6 +31,7 @@ class Config:
     weight_decay: float = 0.0
     dropout: float = 0.0
     lr_schedule: str = "constant"
+    warmup: float = 0.0  # epochs of linear learning-rate warm-up
     lr_step: int = 10
     lr_gamma: float = 0.1
     val_split: float = 0.0
@@ -38,9 +40,22 @@ class Config:
     train_limit: int = 0  # 0 = every training example; N = the first N (smoke runs)
     dataset: str = "mnist"
     verify: bool = True
+    augment: tuple[str, ...] = ()  # distortions drawn afresh every epoch: affine, elastic
+    rotate: float = Distortion.rotate
+    scale: float = Distortion.scale
+    shear: float = Distortion.shear
+    shift: float = Distortion.shift
+    elastic_alpha: float = Distortion.alpha
+    elastic_sigma: float = Distortion.sigma
 
     def as_json(self) -> dict:
-        return {**dataclasses.asdict(self), "hidden": list(self.hidden)}
+        return {**dataclasses.asdict(self), "hidden": list(self.hidden),
+                "augment": list(self.augment)}
+
+    def distortion(self) -> Distortion:
+        return Distortion(kinds=self.augment, rotate=self.rotate, scale=self.scale,
+                                  shear=self.shear, shift=self.shift,
+                                  alpha=self.elastic_alpha, sigma=self.elastic_sigma)
 
 
 class Interrupted(Exception):
@@ -67,7 +82,7 @@ def train(cfg: Config, out, data_dir, *, resume: bool = False, log=print,
     images, labels, digests = data.load_split(data_dir, "train", cfg.verify, cfg.dataset)
     if cfg.train_limit:
         images, labels = images[:cfg.train_limit], labels[:cfg.train_limit]
-    x_all, y_all = artifact.as_inputs(images), labels.astype(np.intp)
+    x_all, y_all = inference.as_inputs(images), labels.astype(np.intp)
     rng = np.random.default_rng(cfg.seed)
     params = network.init([x_all.shape[1], *cfg.hidden, 10], rng)
     n_val = round(cfg.val_split * len(x_all))
@@ -174,7 +189,7 @@ def _log_epoch(log, cfg, row) -> None:
 def _export(cfg, out, params, data_dir, digests, *, work, state) -> dict:
     images, labels, test_digests = data.load_split(data_dir, "test", cfg.verify, cfg.dataset)
     y = labels.astype(np.intp)
-    probs = artifact.probabilities(params, artifact.as_inputs(images))
+    probs = inference.probabilities(params, inference.as_inputs(images))
     pred = probs.argmax(axis=1)
     test_loss = float(-np.log(np.maximum(probs[np.arange(len(y)), y], 1e-30)).mean())
     per_class = [float((pred[y == k] == k).mean()) if np.any(y == k) else None

@@ -20,7 +20,7 @@ from tests.deploy import _dockerfile as df
 from tests.deploy._engine import Engine, container, free_port, wait_healthy
 from tests.deploy._http import fetch, get_json, png_upload, request_across_stop
 from tests.deploy.test_constraints import pins
-from trainer import artifact, loader
+from trainer import inference, loader
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_MODEL = ROOT / "models" / "default"
@@ -60,7 +60,7 @@ def readable_copy(src: Path, dst: Path) -> Path:
 
 def reference(model, images: np.ndarray) -> np.ndarray:
     """The trainer's probabilities for uint8 (B, 28, 28) images, scaled as in training."""
-    return model.probabilities(artifact.as_inputs(images))
+    return model.probabilities(inference.as_inputs(images))
 
 
 def writable_dir(path: Path) -> Path:
@@ -98,9 +98,10 @@ def test_image_serves_shipped_model_as_non_root_and_stops_cleanly(engine, image,
         status_lines = engine("exec", name, "cat", "/proc/1/status").stdout.splitlines()
         uids = next(line for line in status_lines if line.startswith("Uid:")).split()[1:]
         assert uids and all(u != "0" for u in uids), status_lines
-        # Exec-form CMD: gunicorn itself is PID 1 and receives the engine's SIGTERM.
+        # Exec-form CMD, and `python -m service` execs: gunicorn itself is PID 1 and
+        # receives the engine's SIGTERM.
         argv = engine("exec", name, "cat", "/proc/1/cmdline").stdout.split("\0")
-        assert any(Path(arg).name == "gunicorn" for arg in argv[:2]), argv
+        assert "gunicorn" in argv[:3], argv
 
         # SIGTERM while a request is in flight: it is answered, then gunicorn exits 0
         # (137 would mean the engine had to SIGKILL it after the 10 s).
@@ -115,16 +116,16 @@ def test_image_serves_shipped_model_as_non_root_and_stops_cleanly(engine, image,
 
 def test_image_contains_only_runtime_files_at_the_pinned_versions(engine, image):
     script = ("import json, os, sys, importlib.metadata as m; print(json.dumps({"
-              "'app': sorted(os.listdir('/app')), 'service': os.listdir('/app/service'), "
+              "'app': sorted(os.listdir('/app')), "
               "'prefix': sys.prefix, 'versions': {d.metadata['Name']: d.version "
               "for d in m.distributions()}}))")
     out = engine("run", "--rm", *engine.run_flags, image, "python", "-c", script,
                  timeout=120).stdout
     found = json.loads(out.strip().splitlines()[-1])
     versions = {canonicalize_name(k): v for k, v in found.pop("versions").items()}
-    # The code lives in the venv as an installed wheel; /app has the config and the model.
-    assert found == {"app": ["models", "service"], "service": ["gunicorn.conf.py"],
-                     "prefix": "/opt/venv"}
+    # The code and the gunicorn config live in the venv as an installed wheel; /app has
+    # the model.
+    assert found == {"app": ["models"], "prefix": "/opt/venv"}
     assert {name: versions.get(name) for name in pins()} == pins()
 
 

@@ -75,10 +75,11 @@ def test_unknown_normalize_is_400(client, digit_png):
 
 # --- 413 ---------------------------------------------------------------------------------
 
-def test_body_over_the_limit_is_413_json(client):
-    big = b"\x00" * (2 * 1024 * 1024 + 1)
+def test_body_over_the_limit_is_413_json_that_says_what_to_do(client):
+    big = b"\x00" * (8 * 1024 * 1024 + 1)  # the default limit takes a phone photo (8 MiB)
     error = assert_error(post_image(client, big), 413, "payload_too_large")
-    assert "2097152" in error["message"]
+    assert "8388608" in error["message"] and "8.0 MiB" in error["message"]
+    assert "shrink" in error["message"] and "MAX_CONTENT_LENGTH" in error["message"]
     assert_error(client.post("/predict", data=big, content_type="application/json"), 413)
     assert_error(post_files(client, [big]), 413, "payload_too_large")
 
@@ -253,7 +254,7 @@ def test_pillow_failure_modes_stay_4xx(client, digit_png):
 def test_streamed_body_over_the_limit_is_413(app, content_type):
     """Chunked upload, no Content-Length: the limit holds while reading (gunicorn's case)."""
     big = b"--x\r\nContent-Disposition: form-data; name=\"image\"; filename=\"a.png\"\r\n\r\n"
-    big += b"\x00" * (2 * 1024 * 1024 + 10)
+    big += b"\x00" * (8 * 1024 * 1024 + 10)
     environ = EnvironBuilder(path="/predict", method="POST", content_type=content_type,
                              data=big).get_environ()
     del environ["CONTENT_LENGTH"]

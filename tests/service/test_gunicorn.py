@@ -9,15 +9,13 @@ import json
 import os
 import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
 
 import pytest
 
 from tests.conftest import write_tiny_model
-from tests.service.conftest import CONF, HOST, instances_body, request
+from tests.service.conftest import HOST, instances_body, request
 
 LOAD_SECONDS = 5.0  # upper bound on the background load of the HUP test
 MAX_LOAD_REQUESTS = 3000
@@ -39,31 +37,6 @@ def test_serves_predict_model_and_health(gunicorn_server, tiny_model_dir):
         # preload_app is off: only workers import the app (and numpy), so a HUP re-imports it.
         with open(f"/proc/{server.proc.pid}/maps") as maps:
             assert "numpy" not in maps.read(), "the gunicorn master imported numpy"
-
-
-def test_config_defaults_one_blas_thread_and_no_numpy(tmp_path):
-    """gunicorn.conf.py run as gunicorn runs it, in a clean environment."""
-    script = (
-        "import json, os, runpy, sys\n"
-        f"cfg = runpy.run_path({str(CONF)!r})\n"
-        "print(json.dumps({'env': {k: os.environ.get(k) for k in "
-        "('OPENBLAS_NUM_THREADS', 'OMP_NUM_THREADS', 'MKL_NUM_THREADS')}, "
-        "'bind': cfg['bind'], 'workers': cfg['workers'], "
-        "'graceful_timeout': cfg['graceful_timeout'], 'numpy': 'numpy' in sys.modules, "
-        "'service': 'service' in sys.modules}))\n")
-    unset = {"OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "BIND_HOST",
-             "PORT", "WEB_CONCURRENCY"}
-    env = {k: v for k, v in os.environ.items() if k not in unset}
-    env["PROMETHEUS_MULTIPROC_DIR"] = str(tmp_path)
-    out = subprocess.run([sys.executable, "-c", script], cwd=CONF.parents[1], env=env,
-                         capture_output=True, text=True, timeout=60, check=True)
-    got = json.loads(out.stdout.splitlines()[-1])
-    assert got["env"] == dict.fromkeys(got["env"], "1")
-    assert got["bind"] == ["127.0.0.1:8000"]
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    assert got["workers"] == cpus
-    assert got["graceful_timeout"] < 10
-    assert got["numpy"] is False and got["service"] is False
 
 
 def test_hup_loads_the_new_model_without_a_failed_request(gunicorn_server, tiny_model_dir):

@@ -11,7 +11,7 @@ import pytest
 from service.routes import DRAIN_LIMIT
 from tests.service.conftest import request
 
-SIZE = 8 * 1024 * 1024  # 4x the default limit, and more than loopback buffers hold
+SIZE = 12 * 1024 * 1024  # over the default 8 MiB limit, more than loopback buffers hold
 
 
 def _post(port: int, body, content_type: str):

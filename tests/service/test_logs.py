@@ -61,7 +61,7 @@ def test_error_lines_carry_the_request_id_and_the_traceback(client, capsys, monk
     def explode(self, pixels):
         raise RuntimeError("boom for the log test")
 
-    monkeypatch.setattr(Predictor, "__call__", explode)
+    monkeypatch.setattr(Predictor, "predict", explode)
     capsys.readouterr()
     resp = client.post("/predict", json={"instances": [[0] * 784]},
                        headers={"X-Request-ID": "trace-me"})

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from service import create_app, normalize, preprocess
+from service import create_app, images, normalize
 from service.errors import Unprocessable
 from tests.resources.make_resources import draw_digit
 from tests.service._fixtures import (
@@ -23,8 +23,8 @@ DIGIT_FILES = ["7_transparent.png", "4_transparent.png", "1_photo.jpg", "3_photo
 
 
 def load_gray(name: str) -> np.ndarray:
-    im = preprocess.decode_image((RESOURCES / name).read_bytes(), 1 << 24, exact_size=False)
-    return preprocess.to_gray(im, background=255.0)
+    im = images.decode_image((RESOURCES / name).read_bytes(), 1 << 24, exact_size=False)
+    return images.to_gray(im, background=255.0)
 
 
 def centre_of_mass(field: np.ndarray) -> tuple[float, float]:
@@ -97,7 +97,7 @@ def test_transparent_png_is_composited_onto_white():
 
 def test_resources_decode_to_a_single_centred_digit():
     for name in DIGIT_FILES:
-        out = preprocess.image_pixels((RESOURCES / name).read_bytes(), 1 << 24, True)
+        out = images.pixels((RESOURCES / name).read_bytes(), 1 << 24, True)
         cy, cx = centre_of_mass(out)
         assert abs(cy - 14) < 1.5 and abs(cx - 14) < 1.5, name
         rows = np.count_nonzero(out.max(axis=1) > 0)
@@ -112,7 +112,7 @@ def large_photo() -> bytes:
 
 
 def test_large_photo_is_reduced_before_the_recipe():
-    out = preprocess.image_pixels(large_photo(), 4096 * 4096, normalize_mnist=True)
+    out = images.pixels(large_photo(), 4096 * 4096, normalize_mnist=True)
     assert out.shape == (28, 28)
     assert np.count_nonzero(out.max(axis=1) > 0) == 20
 

@@ -21,7 +21,7 @@ from tests.service._fixtures import (
     post_json,
     random_digits,
 )
-from trainer.artifact import as_inputs
+from trainer.inference import as_inputs
 
 
 def expected(app, pixels) -> np.ndarray:

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import write_tiny_model
-from trainer import artifact, loader, network
+from trainer import artifact, inference, loader, network
 
 
 def test_round_trip_gives_read_only_identical_weights(tmp_path):
@@ -29,7 +29,7 @@ def test_probabilities_are_the_softmax_of_network_logits(tiny_model_dir):
     x = np.random.default_rng(0).random((5, 784), dtype=np.float32)
     p = model.probabilities(x)
     assert p.dtype == np.float32
-    z = network.logits(model.params, x).astype(np.float64)
+    z = inference.logits(model.params, x).astype(np.float64)
     expected = np.exp(z - z.max(1, keepdims=True))
     expected /= expected.sum(1, keepdims=True)
     np.testing.assert_allclose(p, expected, atol=1e-6)

@@ -5,7 +5,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from trainer import artifact, evaluate, loader, train
+from trainer import evaluate, inference, loader, train
 
 pytestmark = pytest.mark.slow
 
@@ -24,7 +24,7 @@ def test_one_epoch_reaches_96_percent_and_evaluate_agrees(tmp_path, mnist_dir, m
     assert manifest["data"]["sha256"]["t10k-images-idx3-ubyte"].startswith("0fa7898d")
     model = loader.load(tmp_path / "m")
     images, labels = mnist_test
-    pred = model.probabilities(artifact.as_inputs(images)).argmax(axis=1)
+    pred = model.probabilities(inference.as_inputs(images)).argmax(axis=1)
     assert np.mean(pred == labels) == manifest["metrics"]["test_accuracy"]
     assert evaluate.score(tmp_path / "m", mnist_dir)["accuracy"] == (
         manifest["metrics"]["test_accuracy"])

@@ -11,7 +11,7 @@ import pytest
 
 from tests.conftest import write_tiny_model
 from tests.trainer._synth import write_dataset, write_idx
-from trainer import artifact, data, evaluate, loader, train
+from trainer import artifact, data, evaluate, inference, loader, train
 
 BASE = train.Config(hidden=(32,), optimizer="adam", lr=3e-3, batch_size=32, epochs=3,
                     seed=1, verify=False)
@@ -182,7 +182,7 @@ def test_evaluate_writes_png_plots(tmp_path, synth_dir):
 
 def test_inputs_are_exactly_pixel_over_255_as_the_manifest_says():
     pixels = np.arange(256, dtype=np.uint8).reshape(1, 16, 16)
-    x = artifact.as_inputs(pixels)
+    x = inference.as_inputs(pixels)
     assert x.dtype == np.float32 and x.shape == (1, 256)
     np.testing.assert_array_equal(x[0], (np.arange(256) / 255.0).astype(np.float32))
 

@@ -1,0 +1,83 @@
+"""Every setting of the service: its default, how the environment spells it, its check.
+
+The app reads DEFAULTS, then the environment, then the mapping given to
+create_app; gunicorn's config reads the server settings through `server()`.
+Each value is checked once at start-up, and a bad one stops the start with the
+variable's name, the value and what to set instead. Standard library only: the
+gunicorn master reads this without importing numpy.
+"""
+
+import os
+from pathlib import Path
+
+# MODEL_DIR when unset: the model shipped beside the package (a source checkout).
+DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "default"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+MIB = 1024 * 1024
+
+# name: (default, kind, smallest allowed value or None)
+APP = {
+    "MODEL_DIR": (str(DEFAULT_MODEL_DIR), str, None),
+    # A phone photo is 2-6 MB as a JPEG; 8 MiB takes it with room to spare.
+    "MAX_CONTENT_LENGTH": (8 * MIB, int, 1),
+    "MAX_BATCH": (256, int, 1),
+    "MAX_IMAGE_PIXELS": (4096 * 4096, int, 1),
+    "LOG_LEVEL": ("INFO", str, None),
+}
+SERVER = {
+    "BIND_HOST": ("127.0.0.1", str, None),
+    "PORT": (8000, int, 1),
+    "WEB_CONCURRENCY": (None, int, 1),  # None: the CPUs this process may run on
+    "THREADS": (8, int, 1),
+    "READ_TIMEOUT": (10, int, 1),
+    "LOG_LEVEL": ("INFO", str, None),
+}
+
+
+class SettingError(ValueError):
+    """A setting that cannot be used; the message names the variable and the fix."""
+
+
+def check(name: str, value, kind, low):
+    """`value` (from the environment or a mapping) as `kind`, or SettingError."""
+    if kind is int:
+        if isinstance(value, bool) or not isinstance(value, int | str):
+            raise SettingError(f"{name}={value!r}: expected a whole number")
+        try:
+            value = int(value)
+        except ValueError as e:
+            raise SettingError(f"{name}={value!r}: expected a whole number, e.g. "
+                               f"{name}={low or 1}") from e
+        if low is not None and value < low:
+            raise SettingError(f"{name}={value}: must be at least {low}")
+        return value
+    value = str(value)
+    if name == "LOG_LEVEL":
+        if value.upper() not in LOG_LEVELS:
+            raise SettingError(f"LOG_LEVEL={value!r}: expected one of {', '.join(LOG_LEVELS)}")
+        return value.upper()
+    return value
+
+
+def resolve(table: dict, overrides=None, environ=os.environ) -> dict:
+    """{name: checked value}: defaults, then the environment, then `overrides`."""
+    out = {}
+    for name, (default, kind, low) in table.items():
+        value = default
+        if name in environ and environ[name] != "":
+            value = environ[name]
+        if overrides and name in overrides:
+            value = overrides[name]
+        out[name] = value if value is None else check(name, value, kind, low)
+    return out
+
+
+def server(environ=os.environ) -> dict:
+    """The gunicorn settings, with WEB_CONCURRENCY defaulting to the usable CPUs."""
+    values = resolve(SERVER, environ=environ)
+    if values["WEB_CONCURRENCY"] is None:
+        # The CPUs this process may run on (a cpuset), where the OS can tell; not a quota.
+        cpus = (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                else os.cpu_count())
+        values["WEB_CONCURRENCY"] = cpus or 1
+    return values
