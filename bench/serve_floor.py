@@ -2,14 +2,15 @@
 
     .venv/bin/python bench/serve_floor.py [--seconds 10] [--connections 16] [--repeats 3]
 
-Every server runs under service/gunicorn.conf.py on 127.0.0.1 (2 workers, 2 threads
-each): the real service (models/default), bench/floor_app.py (the same Flask and
-gunicorn, no model work) and bench/torch_app.py (what a user would write with Flask
-and PyTorch, same weights). wrk (Debian package `wrk`, one thread) sends the same
-request over `--connections` kept-alive connections, the sides taking turns, and the
-median of `--repeats` runs is reported. Every answer must be a 200. The server's CPU
-milliseconds per request (master and workers, from /proc) is measured with one worker
-and one thread, where nothing contends, the way the request path's cost is tracked.
+Every server runs under service/gunicorn.conf.py on 127.0.0.1 with 2 workers: the
+real service (models/default) and bench/floor_app.py (the same Flask and gunicorn
+configuration, no model work) with the config's gevent workers, and
+bench/torch_app.py (what a user would write with Flask and PyTorch, same weights)
+with gunicorn's usual gthread workers, 2 threads each. wrk (Debian package `wrk`, one
+thread) sends the same request over `--connections` kept-alive connections, the sides
+taking turns, and the median of `--repeats` runs is reported. Every answer must be a
+200. The server's CPU milliseconds per request (master and workers, from /proc) is
+measured with one worker, the way the request path's cost is tracked.
 """
 
 import argparse
@@ -29,6 +30,8 @@ from tests.helpers import bodies
 LUA = ROOT / "bench" / "wrk" / "post.lua"
 APPS = {"service": "service:create_app()", "floor": "bench.floor_app:create_app()",
         "torch": "bench.torch_app:create_app()"}
+# The peer as its user would run it: gunicorn's thread workers, 2 threads each.
+FLAGS = {"torch": "--worker-class gthread --threads 2"}
 
 
 def wrk(port: int, body_file: Path, content_type: str, *, seconds: float,
@@ -45,9 +48,10 @@ def wrk(port: int, body_file: Path, content_type: str, *, seconds: float,
     return result
 
 
-def measure(app: str, case: tuple, args, *, workers=2, threads=2, delay_ms=0.0) -> dict:
+def measure(side: str, case: tuple, args, *, workers=2, delay_ms=0.0) -> dict:
     body_file, content_type, _ = case
-    server = Gunicorn(app, workers=workers, env={"GUNICORN_CMD_ARGS": f"--threads {threads}"})
+    server = Gunicorn(APPS[side], workers=workers,
+                      env={"GUNICORN_CMD_ARGS": FLAGS.get(side, "")})
     try:
         wrk(server.port, body_file, content_type, seconds=1, connections=args.connections)
         cpu0 = server.cpu_seconds()
@@ -82,7 +86,7 @@ def side_by_side(case, sides, args) -> dict:
     runs = {side: [] for side in sides}
     for _ in range(args.repeats):
         for side in sides:  # alternating, so drift hits every side alike
-            runs[side].append(measure(APPS[side], case, args))
+            runs[side].append(measure(side, case, args))
     return {side: _median(rs) for side, rs in runs.items()}
 
 
@@ -103,7 +107,7 @@ def main() -> None:
 
 def report(all_cases: dict, args) -> None:
     print(f"wrk -t1 -c{args.connections}, {args.seconds:g} s per run, median of "
-          f"{args.repeats} alternating runs; 2 gunicorn workers x 2 threads\n")
+          f"{args.repeats} alternating runs; 2 gunicorn workers\n")
     print("| request | service req/s | floor req/s | PyTorch peer req/s | service / floor "
           "| service / peer | service p50 / p99 ms |")
     print("|---|---|---|---|---|---|---|")
@@ -127,20 +131,20 @@ def half_load(case, target_rate: float, args) -> None:
     """p99 with the offered load at half the floor's saturating rate (think time per
     connection in wrk's delay(): closed loop, so a slow answer also delays the next)."""
     delay = max(0.0, args.connections / target_rate * 1e3)
-    r = measure(APPS["service"], case, args, delay_ms=delay)
+    r = measure("service", case, args, delay_ms=delay)
     print(f"\nAt half the floor's rate ({target_rate:.0f} req/s offered, "
           f"{r['rate']:.0f} achieved): service p50 {r['p50_ms']:.2f} ms, "
           f"p99 {r['p99_ms']:.2f} ms", flush=True)
 
 
 def cpu_per_request(case, args) -> None:
-    """Server CPU ms per 1-PNG request, one worker with one thread, 8 connections."""
+    """Server CPU ms per 1-PNG request, one worker, 8 connections."""
     conns = argparse.Namespace(**{**vars(args), "connections": 8})
     cpu = {side: [] for side in APPS}
     for _ in range(args.repeats):
-        for side, app in APPS.items():
-            cpu[side].append(measure(app, case, conns, workers=1, threads=1)["cpu_ms"])
-    print("\nServer CPU ms per 1-PNG request (1 worker, 1 thread, wrk -c8): " + ", ".join(
+        for side in APPS:
+            cpu[side].append(measure(side, case, conns, workers=1)["cpu_ms"])
+    print("\nServer CPU ms per 1-PNG request (1 worker, wrk -c8): " + ", ".join(
         f"{side} {statistics.median(v):.2f}" for side, v in cpu.items()))
 
 

@@ -20,13 +20,12 @@ master.prepare_environment()
 _host = _server["BIND_HOST"]
 bind = [f"[{_host}]:{_server['PORT']}" if ":" in _host else f"{_host}:{_server['PORT']}"]
 workers = _server["WEB_CONCURRENCY"]
-# Threads hold kept-alive and slow connections without blocking a worker's other
-# requests, and let requests that arrive together share one forward pass.
-worker_class = "service.workers.ThreadWorker"  # gthread; see service/workers.py
-threads = _server["THREADS"]
+# A greenlet per connection: slow or idle clients cost no thread (service/workers.py).
+worker_class = "service.workers.GeventWorker"
+worker_connections = _server["WORKER_CONNECTIONS"]
 timeout = 30  # a worker silent this long is killed and replaced
 graceful_timeout = 8  # below a container engine's 10 s stop timeout: drain, then exit 0
-keepalive = 5
+keepalive = 5  # also the most a request's headers may take to arrive, whole
 # Recycle workers now and then (bounded memory growth), staggered.
 max_requests = 10000
 max_requests_jitter = 1000
@@ -38,10 +37,10 @@ preload_app = False  # workers import the app (and numpy); a HUP re-imports it
 control_socket_disable = True
 loglevel = _server["LOG_LEVEL"].lower()
 accesslog = None  # the app logs each request with its request id
+logger_class = master.Logger
 logconfig_dict = master.log_config(_server["LOG_LEVEL"])
 
 on_starting = master.on_starting
-when_ready = master.when_ready
 on_reload = master.on_reload
 child_exit = master.child_exit
 on_exit = master.on_exit

@@ -12,10 +12,10 @@ import atexit
 import logging
 import os
 import shutil
-import socket
-import struct
 import tempfile
 from pathlib import Path
+
+from gunicorn import glogging
 
 from service import last_good, settings
 
@@ -24,7 +24,9 @@ METRICS_ENV = "PROMETHEUS_MULTIPROC_DIR"
 OWNED = "MNIST_SERVICE_OWNED_DIRS"  # os.pathsep-separated: the temp dirs this master made
 SOURCE = "MNIST_SERVICE_MODEL_SOURCE"  # the operator's MODEL_DIR; MODEL_DIR becomes the copy
 STORE = "MNIST_SERVICE_MODEL_COPIES"
+SHARED_ENV = "MNIST_SERVICE_SHARED_DIR"  # /dev/shm dir of the workers' shared weights
 BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+SHM = "/dev/shm"  # memory-backed: the workers' shared weights (service/shared_weights.py)
 
 
 def prepare_environment(environ=os.environ) -> None:
@@ -38,9 +40,9 @@ def _owned() -> list[str]:
     return [p for p in os.environ.get(OWNED, "").split(os.pathsep) if p]
 
 
-def owned_temp_dir(kind: str) -> str:
+def owned_temp_dir(kind: str, base: str | None = None) -> str:
     """A new temp dir named with this process's pid, removed at exit if the start fails."""
-    path = tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-{kind}-")
+    path = tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-{kind}-", dir=base)
     os.environ[OWNED] = os.pathsep.join([*_owned(), path])
     return path
 
@@ -54,10 +56,12 @@ def remove_owned_dirs(pid: int | None = None) -> None:
     os.environ.pop(OWNED, None)
 
 
-def remove_orphans(directory: str | None = None) -> list[str]:
+def remove_orphans(*directories: str) -> list[str]:
     """Remove temp dirs left by masters that no longer run (killed with SIGKILL, say)."""
     removed = []
-    for path in Path(directory or tempfile.gettempdir()).glob(f"{PREFIX}*-*"):
+    found = [p for d in directories or (tempfile.gettempdir(), SHM)
+             for p in Path(d).glob(f"{PREFIX}*-*")]
+    for path in found:
         pid = path.name[len(PREFIX):].split("-", 1)[0]
         if pid.isdigit() and path.is_dir() and not _alive(int(pid)):
             shutil.rmtree(path, ignore_errors=True)
@@ -88,6 +92,16 @@ def metrics_dir() -> str:
     return os.environ[METRICS_ENV]
 
 
+def share_weights(server) -> None:
+    """A directory in /dev/shm where the workers keep one copy of the weights."""
+    if os.environ.get(SHARED_ENV) or not os.access(SHM, os.W_OK):
+        return
+    try:
+        os.environ[SHARED_ENV] = owned_temp_dir("weights", base=SHM)
+    except OSError as e:  # each worker then keeps its own copy, as without gunicorn
+        server.log.warning("cannot share the weights between workers in %s (%s)", SHM, e)
+
+
 def choose_model(server, event: str) -> None:
     """Points the workers' MODEL_DIR at a checked copy of the source artifact."""
     source = os.environ[SOURCE]
@@ -112,27 +126,27 @@ def choose_model(server, event: str) -> None:
                     source, copy)
 
 
-def limit_client_silence(server) -> None:
-    """SO_RCVTIMEO on the listening sockets: every accepted connection inherits it, so a
-    blocking read from a client silent for READ_TIMEOUT seconds fails with EAGAIN."""
-    timeval = struct.pack("ll", settings.server()["READ_TIMEOUT"], 0)
-    for listener in server.LISTENERS:
-        listener.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, timeval)
-
-
 class SilentClientFilter(logging.Filter):
     """gunicorn reports a client cut off by READ_TIMEOUT as "Socket error processing
     request." with a traceback, as if the server had failed: say what happened instead."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.name == "gunicorn.error" and record.exc_info \
-                and isinstance(record.exc_info[1], BlockingIOError):
+                and isinstance(record.exc_info[1], TimeoutError | BlockingIOError):
             record.levelno, record.levelname = logging.WARNING, "WARNING"
             record.msg = ("closed a connection whose client sent nothing for %d s in the "
                           "middle of a request (READ_TIMEOUT)")
             record.args = (settings.server()["READ_TIMEOUT"],)
             record.exc_info = record.exc_text = None
         return True
+
+
+class Logger(glogging.Logger):
+    """gunicorn's logger without its access line: the app writes a richer one (with the
+    request id), and gunicorn would build its own for every request only to drop it."""
+
+    def access(self, resp, req, environ, request_time) -> None:
+        return None
 
 
 def log_config(level: str) -> dict:
@@ -147,8 +161,6 @@ def log_config(level: str) -> dict:
         "root": {"level": level, "handlers": ["stdout"]},
         "loggers": {
             "gunicorn.error": {"level": level, "handlers": [], "propagate": True},
-            # gunicorn logs an access line whenever a log config is given; the app's is richer.
-            "gunicorn.access": {"level": "CRITICAL", "handlers": [], "propagate": False},
         },
     }
 
@@ -161,15 +173,11 @@ def on_starting(server) -> None:
         server.log.info("removed %s, left by a master that no longer runs", path)
     atexit.register(remove_owned_dirs, os.getpid())  # a failed start (a port in use) too
     server.log.info("metrics directory %s", metrics_dir())
+    share_weights(server)
     choose_model(server, "start")
 
 
-def when_ready(server) -> None:
-    limit_client_silence(server)
-
-
 def on_reload(server) -> None:
-    limit_client_silence(server)  # a HUP that changes the address makes new listeners
     choose_model(server, "HUP")
 
 

@@ -10,6 +10,7 @@ import logging
 
 import numpy as np
 
+from service import shared_weights
 from service.errors import NotReady
 from trainer import loader
 from trainer.artifact import ArtifactError, Model
@@ -37,7 +38,7 @@ class Predictor:
             self.reason = str(e)
             self.logger.error("model not ready: %s", e)
             return False
-        self.model, self.reason = model, None
+        self.model, self.reason = shared_weights.share(model), None
         self.logger.info("model ready: %s %s from %s", model.name, model.version,
                          self.model_dir)
         return True

@@ -28,7 +28,7 @@ SERVER = {
     "BIND_HOST": ("127.0.0.1", str, None),
     "PORT": (8000, int, 1),
     "WEB_CONCURRENCY": (None, int, 1),  # None: the CPUs this process may run on
-    "THREADS": (8, int, 1),
+    "WORKER_CONNECTIONS": (1000, int, 1),
     "READ_TIMEOUT": (10, int, 1),
     "LOG_LEVEL": ("INFO", str, None),
 }

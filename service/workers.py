@@ -1,20 +1,26 @@
-"""The gunicorn worker: gthread, with connection closes kept off its main loop.
+"""The gunicorn worker: gevent, with READ_TIMEOUT on every connection.
 
-gunicorn's gthread worker closes a finished connection on its main thread, and
-closes "gracefully": it waits up to 2 s for the client to close its side first. A
-client that stalls on purpose never does, so every connection cut off by
-READ_TIMEOUT froze the worker's main loop, which accepts and dispatches every
-other connection, for 2 s; 8 such clients stopped a worker for 16 s. Here the
-thread that served the connection does that closing, and the main loop goes on.
+A greenlet per connection, not a thread: a client that sends its request a byte
+now and then costs a little memory and one of WORKER_CONNECTIONS, not one of a few
+threads, so slow clients cannot take the worker's attention from the others.
+gunicorn already bounds the wait for each request's headers by `keepalive`; here
+every read of a connection is bounded by READ_TIMEOUT, so a client that stalls in
+the middle of a body is cut off too (the app answers 408).
 """
 
-from gunicorn.workers.gthread import ThreadWorker as GthreadWorker
+from gunicorn.workers.base_async import AsyncWorker
+from gunicorn.workers.ggevent import GeventWorker as _GeventWorker
+
+from service import settings
 
 
-class ThreadWorker(GthreadWorker):
-    def handle(self, conn):
-        keep_alive = super().handle(conn)
-        if keep_alive is False:
-            # The main thread's close that follows finds the socket closed and returns.
-            conn.close(graceful=True)
-        return keep_alive
+class GeventWorker(_GeventWorker):
+    def init_process(self):
+        self.read_timeout = settings.server()["READ_TIMEOUT"]
+        super().init_process()
+
+    def handle(self, listener, client, addr):
+        # gunicorn's gevent handle() makes the socket block without a timeout; this
+        # sets READ_TIMEOUT instead and goes on with the async worker's handle().
+        client.settimeout(self.read_timeout)
+        AsyncWorker.handle(self, listener, client, addr)

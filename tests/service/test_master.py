@@ -29,7 +29,7 @@ class Log:
 
 class FakeServer:
     def __init__(self):
-        self.log, self.LISTENERS = Log(), []
+        self.log = Log()
 
 
 @pytest.fixture
@@ -172,3 +172,15 @@ def test_the_master_imports_no_numpy():
     out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
                          text=True, timeout=60, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_the_master_makes_a_shared_weights_dir_in_dev_shm(master_env):
+    if not os.access(master.SHM, os.W_OK):
+        pytest.skip("no writable /dev/shm here")
+    server = FakeServer()
+    master.share_weights(server)
+    path = Path(os.environ[master.SHARED_ENV])
+    assert path.parent == Path(master.SHM) and path.is_dir()
+    assert path.name.startswith(f"{master.PREFIX}{os.getpid()}-weights-")
+    master.on_exit(server)
+    assert not path.exists()

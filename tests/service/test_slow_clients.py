@@ -1,8 +1,8 @@
 """Clients that stop sending in the middle of a request, under a real gunicorn.
 
-Each request holds a worker thread while it is read. With READ_TIMEOUT=1 a client
-silent for a second is cut off: stalled headers close the connection, a stalled body
-gets a 408, and the service keeps answering everyone else.
+With READ_TIMEOUT=1 a client silent for a second is cut off: stalled headers close
+the connection, a stalled body gets a 408, and the service keeps answering everyone
+else meanwhile.
 """
 
 import json
@@ -13,7 +13,7 @@ import pytest
 
 from tests.service.conftest import HOST, instances_body
 
-STALLED = 8  # more than the 1 worker x 2 threads these servers have
+STALLED = 8
 SLACK = 10.0  # seconds allowed beyond READ_TIMEOUT on a busy machine
 
 
