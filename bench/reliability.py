@@ -25,7 +25,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import _hostile
-from bench._load import ROOT, Gunicorn, start_load
+from bench._load import start_load
+from tests.helpers.servers import ROOT, Gunicorn, request
 from trainer import artifact, network
 
 DIGIT = (ROOT / "examples" / "digit_7.png").read_bytes()
@@ -33,7 +34,7 @@ PNG_REQUEST = [("/predict", DIGIT, {"Content-Type": "image/png"})]
 
 
 def version(server: Gunicorn) -> str | None:
-    status, body = server.request("GET", "/model", timeout=5)
+    status, _, body = server.get("/model", timeout=5)
     return json.loads(body)["version"] if status == 200 else None
 
 
@@ -86,7 +87,7 @@ def kill_worker(server, model_dir, args) -> dict:
     os.kill(victim, signal.SIGKILL)
     return {"2 workers ready again after": until(
         lambda: len(server.workers()) == 2 and victim not in server.workers()
-        and all(server.request("GET", "/readyz", timeout=5)[0] == 200 for _ in range(4)))}
+        and all(server.get("/readyz", timeout=5)[0] == 200 for _ in range(4)))}
 
 
 def sigterm(server, model_dir, args) -> dict:
@@ -119,10 +120,10 @@ def slow_clients(server, model_dir, args, count: int = 8) -> dict:
         thread.start()
     time.sleep(1.0)
     try:
-        during = server.request("GET", "/healthz", timeout=3)[0]
+        during = server.get("/healthz", timeout=3)[0]
     except OSError as e:
         during = type(e).__name__
-    until(lambda: server.request("GET", "/healthz", timeout=1)[0] == 200, 120)
+    until(lambda: server.get("/healthz", timeout=1)[0] == 200, 120)
     answered = time.monotonic() - t0
     for thread in stallers:
         thread.join(120)
@@ -146,7 +147,7 @@ def run(name: str, args) -> dict:
     with tempfile.TemporaryDirectory(prefix="reliability-") as tmp:
         model_dir = Path(tmp) / "model"
         shutil.copytree(ROOT / "models" / "default", model_dir)
-        server = Gunicorn("service:create_app()", workers=2, env={"MODEL_DIR": str(model_dir)})
+        server = Gunicorn(model_dir=model_dir, workers=2)
         workers = set(server.workers())
         traffic = (_hostile.requests(DIGIT) if name.startswith("hostile") else PNG_REQUEST)
         try:
@@ -157,11 +158,12 @@ def run(name: str, args) -> dict:
             if name.startswith("hostile"):
                 facts["workers replaced"] = len(workers - set(server.workers()))
                 facts["worker peak RSS MiB"] = max(_peak_rss_mib(p) for p in server.workers())
-                facts["a digit still reads as"] = json.loads(server.request(
-                    "POST", "/predict", DIGIT, {"Content-Type": "image/png"})[1]
-                )["predictions"][0]["label"]
+                facts["a digit still reads as"] = json.loads(request(
+                    server.port, "POST", "/predict", DIGIT,
+                    headers={"Content-Type": "image/png"})[2])["predictions"][0]["label"]
         finally:
             server.stop()
+            server.remove_logs()
     return {"outcomes": result["outcomes"], **facts}
 
 

@@ -24,8 +24,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._load import ROOT, Gunicorn
 from tests.helpers import bodies
+from tests.helpers.servers import ROOT, Gunicorn
 
 LUA = ROOT / "bench" / "wrk" / "post.lua"
 APPS = {"service": "service:create_app()", "floor": "bench.floor_app:create_app()",
@@ -60,6 +60,7 @@ def measure(side: str, case: tuple, args, *, workers=2, delay_ms=0.0) -> dict:
         result["cpu_ms"] = (server.cpu_seconds() - cpu0) * 1e3 / max(result["requests"], 1)
     finally:
         server.stop()
+        server.remove_logs()
     return result
 
 

@@ -109,7 +109,7 @@ def choose_model(server, event: str) -> None:
         if not os.environ.get(STORE):
             os.environ[STORE] = owned_temp_dir("models")
         copy, version = last_good.keep(source, os.environ[STORE])
-    except last_good.BrokenArtifact as e:
+    except last_good.ArtifactError as e:
         if os.environ.get("MODEL_DIR") not in (None, source):
             server.log.error("%s: not loading %s: %s; workers keep the last good copy, %s",
                              event, source, e, os.environ["MODEL_DIR"])

@@ -12,7 +12,7 @@ import numpy as np
 
 from service import shared_weights
 from service.errors import NotReady
-from trainer import loader
+from trainer import artifact
 from trainer.artifact import ArtifactError, Model
 from trainer.inference import as_inputs
 
@@ -70,8 +70,8 @@ class Predictor:
 
 
 def verified(model_dir) -> Model:
-    """trainer.loader.load plus the service's own checks; raises ArtifactError."""
-    model = loader.load(model_dir)
+    """trainer.artifact.load plus the service's own checks; raises ArtifactError."""
+    model = artifact.load(model_dir)
     where = f"{model.path}/model.json"
     n_in = model.params[0][0].shape[0]
     n_out = model.params[-1][0].shape[1]

@@ -1,28 +1,25 @@
-"""The model artifact: DIR/model.npz (weights) + DIR/model.json (manifest).
+"""The model artifact, DIR/model.npz (weights) + DIR/model.json (manifest): written
+and read here, and nowhere else.
 
-This module owns the format and the inference forward pass. The trainer's
-evaluation and the service both call `Model.probabilities`, so there is one
-definition of "what the model says" and no training/serving skew.
+`save` publishes both files in one atomic directory swap; `load` runs the
+integrity check (trainer/integrity.py), then checks every array against the
+manifest. Arrays load with allow_pickle=False and come back read-only.
 """
 
-import ctypes
 import datetime as dt
 import hashlib
 import io
 import json
-import os
 import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from trainer import inference, network
+from trainer import atomic, inference, integrity, network
+from trainer.integrity import FIX, FORMAT_VERSION, MANIFEST_FILE, WEIGHTS_FILE, ArtifactError
 
-FORMAT_VERSION = 1
-WEIGHTS_FILE = "model.npz"
-MANIFEST_FILE = "model.json"
+__all__ = ["ArtifactError", "Model", "build_manifest", "load", "save", "weights_sha256"]
 INPUT_SPEC = {
     "shape": [28, 28],
     "color": "grayscale",
@@ -30,10 +27,6 @@ INPUT_SPEC = {
     "scale": "pixel / 255",
     "polarity": "white digit on black background, as in MNIST",
 }
-
-
-class ArtifactError(Exception):
-    """A model directory that cannot be trusted; the message says where and how to fix it."""
 
 
 @dataclass(frozen=True)
@@ -76,22 +69,18 @@ def _named_arrays(params: network.Params):
         yield f"b{i}", b
 
 
-def layer_specs(params: network.Params) -> list[dict]:
-    last = len(params) - 1
-    return [{"type": "dense", "in": int(w.shape[0]), "out": int(w.shape[1]),
-             "activation": "softmax" if i == last else "relu"}
-            for i, (w, _) in enumerate(params)]
-
-
 def build_manifest(params: network.Params, npz_sha256: str, **fields) -> dict:
     """The manifest for `params`; `fields` adds name, labels, training, metrics, data."""
     digest = weights_sha256(params)
+    last = len(params) - 1
     manifest = {
         "format_version": FORMAT_VERSION,
         "name": fields.pop("name", "mnist-mlp"),
         "version": digest[:12],
         "weights_sha256": digest,
-        "layers": layer_specs(params),
+        "layers": [{"type": "dense", "in": int(w.shape[0]), "out": int(w.shape[1]),
+                    "activation": "softmax" if i == last else "relu"}
+                   for i, (w, _) in enumerate(params)],
         "input": INPUT_SPEC,
         "labels": fields.pop("labels", [str(d) for d in range(params[-1][0].shape[1])]),
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -102,74 +91,64 @@ def build_manifest(params: network.Params, npz_sha256: str, **fields) -> dict:
 
 
 def save(out_dir, params: network.Params, extras=(), **fields) -> dict:
-    """Write the artifact to `out_dir` atomically and return its manifest.
+    """Publish the artifact at `out_dir` in one swap and return its manifest.
 
-    Both files are written into a fresh sibling directory, fsynced, then swapped
-    with `out_dir` in one rename, so a reader sees the old pair or the new pair,
-    never a mix. `extras` are files (e.g. metrics.jsonl) copied in beside them.
+    A reader sees the old pair of files or the new pair, never a mix. `extras` are
+    files (e.g. metrics.jsonl) copied in beside them.
     """
     for key, arr in _named_arrays(params):
         if not np.all(np.isfinite(arr)):
             raise ArtifactError(f"{out_dir}: refusing to export, {key} has NaN or Inf values; "
                                 "lower the learning rate or check the data")
-    out = Path(out_dir)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
-    try:
-        # mkdtemp makes the directory 0700; a service running as another user must read it.
-        tmp.chmod(0o755)
-        buf = io.BytesIO()
-        np.savez(buf, **dict(_named_arrays(params)))
-        _write_synced(tmp / WEIGHTS_FILE, buf.getvalue())
-        manifest = build_manifest(params, hashlib.sha256(buf.getvalue()).hexdigest(), **fields)
-        _write_synced(tmp / MANIFEST_FILE, (json.dumps(manifest, indent=2) + "\n").encode())
+    buf = io.BytesIO()
+    np.savez(buf, **dict(_named_arrays(params)))
+    manifest = build_manifest(params, hashlib.sha256(buf.getvalue()).hexdigest(), **fields)
+
+    def fill(directory: Path) -> None:
+        (directory / WEIGHTS_FILE).write_bytes(buf.getvalue())
+        (directory / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n")
         for extra in extras:
-            shutil.copy2(extra, tmp / Path(extra).name)
-        _fsync_dir(tmp)
-        _swap_into_place(tmp, out)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+            shutil.copy2(extra, directory / Path(extra).name)
+
+    atomic.publish_dir(out_dir, fill)
     return manifest
 
 
-def _write_synced(path: Path, data: bytes) -> None:
-    with open(path, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
+def load(model_dir) -> Model:
+    """Read, verify and return the model in `model_dir`, or raise ArtifactError.
+
+    Beyond the integrity check: every array's shape and dtype against the manifest's
+    layers, finiteness, and the weights' digest. Nothing is unpickled.
+    """
+    checked = integrity.check(model_dir)
+    root = Path(model_dir)
+    params = _read_params(root / WEIGHTS_FILE, checked.weights, checked.manifest["layers"])
+    if weights_sha256(params) != checked.manifest["weights_sha256"]:
+        raise ArtifactError(f"{root / WEIGHTS_FILE}: weights digest differs from "
+                            f"{MANIFEST_FILE} weights_sha256; {FIX}")
+    return Model(params=params, manifest=checked.manifest, path=root)
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
+def _read_params(npz_path: Path, blob: bytes, layers: list[dict]) -> network.Params:
     try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-_RENAME_EXCHANGE = 2
-
-
-def _swap_into_place(new: Path, out: Path) -> None:
-    """Make `new` appear at `out`; afterwards `new` holds the old contents (if any)."""
-    if not out.exists():
-        os.rename(new, out)
-    elif not _exchange(new, out):
-        # No renameat2 (not Linux, or an old kernel): two renames. A reader in the gap
-        # sees no model at all, which it reports, rather than a mix of two models.
-        old = new.with_name(new.name + ".old")
-        os.rename(out, old)
-        os.rename(new, out)
-        os.rename(old, new)
-    _fsync_dir(out.parent)
-
-
-def _exchange(a: Path, b: Path) -> bool:
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        renameat2 = libc.renameat2
-    except (OSError, AttributeError):
-        return False
-    at_fdcwd = -100
-    rc = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), _RENAME_EXCHANGE)
-    return rc == 0
+        with np.load(io.BytesIO(blob), allow_pickle=False) as npz:
+            arrays = {key: npz[key] for key in npz.files}
+    except (OSError, ValueError, EOFError) as e:
+        raise ArtifactError(f"{npz_path}: not a readable .npz ({e}); {FIX}") from e
+    params = []
+    for i, layer in enumerate(layers):
+        pair = []
+        for key, shape in ((f"W{i}", (layer["in"], layer["out"])), (f"b{i}", (layer["out"],))):
+            arr = arrays.get(key)
+            if arr is None or arr.shape != shape or arr.dtype != np.float32:
+                got = "missing" if arr is None else f"{arr.dtype} {arr.shape}"
+                raise ArtifactError(f"{npz_path}: array {key} should be float32 {shape}, "
+                                    f"got {got}; {FIX}")
+            if not np.all(np.isfinite(arr)):
+                raise ArtifactError(f"{npz_path}: array {key} has NaN or Inf values; {FIX}")
+            arr.setflags(write=False)
+            pair.append(arr)
+        params.append(tuple(pair))
+    if len(arrays) != 2 * len(layers):
+        raise ArtifactError(f"{npz_path}: {len(arrays)} arrays for {len(layers)} layers; {FIX}")
+    return params

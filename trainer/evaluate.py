@@ -1,6 +1,6 @@
 """`python -m trainer evaluate`: score an exported model on the test split.
 
-Loads the model with trainer.loader.load and scores it with
+Loads the model with trainer.artifact.load and scores it with
 Model.probabilities, the exact code path the service runs, so the figures
 printed here are the service's figures.
 """
@@ -10,13 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from trainer import data, loader
+from trainer import artifact, data, scores
 from trainer.inference import as_inputs
-
-
-def confusion(labels: np.ndarray, pred: np.ndarray, k: int) -> np.ndarray:
-    """(k, k) int64 counts; row = true class, column = predicted class."""
-    return np.bincount(labels.astype(np.int64) * k + pred, minlength=k * k).reshape(k, k)
 
 
 def _test_split(model, data_dir, verify: bool, limit: int = 0):
@@ -28,17 +23,14 @@ def _test_split(model, data_dir, verify: bool, limit: int = 0):
 
 def score(model_dir, data_dir=None, verify: bool = True, limit: int = 0) -> dict:
     """{"accuracy", "per_class" list, "confusion" (K, K), "labels", "model"} on the test split."""
-    model = loader.load(model_dir)
+    model = artifact.load(model_dir)
     images, labels = _test_split(model, data_dir, verify, limit)
-    x = as_inputs(images)
-    pred = np.concatenate([model.probabilities(x[i:i + 2000]).argmax(axis=1)
-                           for i in range(0, len(x), 2000)])
+    pred = scores.predicted(model.probabilities, as_inputs(images))
     k = len(model.labels)
-    cm = confusion(labels, pred, k)
-    totals = cm.sum(axis=1)
-    per_class = [float(cm[i, i] / totals[i]) if totals[i] else float("nan") for i in range(k)]
-    return {"accuracy": float(np.trace(cm) / cm.sum()), "per_class": per_class,
-            "confusion": cm, "labels": model.labels, "model": model}
+    return {"accuracy": scores.accuracy(labels, pred),
+            "per_class": scores.per_class_accuracy(labels, pred, k),
+            "confusion": scores.confusion(labels, pred, k), "labels": model.labels,
+            "model": model}
 
 
 def report(result: dict) -> str:
@@ -48,8 +40,8 @@ def report(result: dict) -> str:
     lines = [f"model {result['model'].name} {result['model'].version}",
              f"test accuracy {result['accuracy']:.4f} ({int(np.trace(cm))}/{int(cm.sum())})",
              "per-class accuracy:"]
-    lines += [f"  {lbl:>12} {acc:.4f}" for lbl, acc in zip(labels, result["per_class"],
-                                                          strict=True)]
+    lines += [f"  {lbl:>12} " + ("n/a (none in the set)" if acc is None else f"{acc:.4f}")
+              for lbl, acc in zip(labels, result["per_class"], strict=True)]
     lines.append("confusion matrix (rows: true, columns: predicted):")
     lines.append(" " * 13 + "".join(f"{lbl[:width - 1]:>{width}}" for lbl in labels))
     for lbl, row in zip(labels, cm, strict=True):
@@ -71,7 +63,7 @@ def main(model_dir, data_dir=None, verify=True, plots_dir=None, *, robustness=Fa
 
         models = {f"{result['model'].name} {result['model'].version}": result["model"]}
         if compare is not None:
-            other = loader.load(compare)
+            other = artifact.load(compare)
             models[f"{other.name} {other.version} (--compare)"] = other
         images, labels = _test_split(result["model"], data_dir, verify, limit)
         print("\nrobustness (test accuracy under each change):")

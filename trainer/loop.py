@@ -12,7 +12,7 @@ import threading
 
 import numpy as np
 
-from trainer import inference, network
+from trainer import inference, network, scores
 from trainer.batches import minibatches
 from trainer.loss import cross_entropy
 
@@ -70,7 +70,7 @@ def run_epoch(cfg, params, opt, xy, rng, *, epoch: int, stop: StopFlag):
     """
     x, y = xy
     steps = math.ceil(len(x) / cfg.batch_size)
-    flat = [a for pair in params for a in pair]
+    flat = network.flatten(params)
     perm = rng.permutation(len(x))
     total_loss, correct, seen = 0.0, 0, 0
     bar = _progress(steps, f"epoch {epoch}/{cfg.epochs}")
@@ -102,7 +102,7 @@ def _step(cfg, params, flat, opt, batch, *, rng, where):
         raise TrainError(f"loss became {loss} in epoch {epoch}, batch {step + 1}; "
                          "lower --lr or add --weight-decay; nothing was exported")
     grads = network.backward(params, cache, dz)
-    flat_grads = [g for pair in grads for g in pair]
+    flat_grads = network.flatten(grads)
     if cfg.weight_decay:
         wd = np.float32(cfg.weight_decay)
         for w, grad_w in zip(flat[0::2], flat_grads[0::2], strict=True):
@@ -113,13 +113,12 @@ def _step(cfg, params, flat, opt, batch, *, rng, where):
 
 def evaluate_arrays(params, x, y, batch: int = 2000):
     """(mean cross-entropy, accuracy) of the inference pass on x (N, 784), y (N,)."""
-    total, correct = 0.0, 0
+    total, pred = 0.0, []
     for start in range(0, len(x), batch):
         z = inference.logits(params, x[start:start + batch])
-        yb = y[start:start + batch]
-        total += cross_entropy(z, yb)[0] * len(yb)
-        correct += int(np.count_nonzero(z.argmax(axis=1) == yb))
-    return total / len(x), correct / len(x)
+        total += cross_entropy(z, y[start:start + batch])[0] * len(z)
+        pred.append(z.argmax(axis=1))
+    return total / len(x), scores.accuracy(y, np.concatenate(pred))
 
 
 def _progress(steps: int, desc: str):

@@ -23,6 +23,11 @@ def init(sizes: list[int], rng: np.random.Generator) -> Params:
     return params
 
 
+def flatten(params: Params) -> list[np.ndarray]:
+    """[W0, b0, W1, b1, ...]: the order the optimizers and their state use."""
+    return [a for pair in params for a in pair]
+
+
 def forward(params: Params, x: np.ndarray, dropout: float = 0.0, rng=None):
     """Training forward pass. Returns (logits (B, n_out), cache for backward).
 

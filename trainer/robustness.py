@@ -7,7 +7,7 @@ The geometric ones use the trainer's own resampling (trainer.augment.warp).
 
 import numpy as np
 
-from trainer import augment
+from trainer import augment, scores
 from trainer.inference import as_inputs
 
 CROSS = np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]], dtype=bool)
@@ -55,9 +55,7 @@ def table(models: dict, images: np.ndarray, labels: np.ndarray) -> dict:
 
 
 def _accuracy(model, x: np.ndarray, labels: np.ndarray) -> float:
-    pred = np.concatenate([model.probabilities(x[i:i + 2000]).argmax(axis=1)
-                           for i in range(0, len(x), 2000)])
-    return float(np.mean(pred == labels))
+    return scores.accuracy(labels, scores.predicted(model.probabilities, x))
 
 
 def report(result: dict) -> str:

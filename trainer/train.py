@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from trainer import artifact, checkpoint, data, inference, network, optim
+from trainer import artifact, atomic, checkpoint, data, inference, network, optim, scores
 from trainer.augment import Distortion
 from trainer.loop import StopFlag, TrainError, evaluate_arrays, lr_at, run_epoch
 
@@ -58,12 +58,23 @@ class Config:
                                   alpha=self.elastic_alpha, sigma=self.elastic_sigma)
 
 
+@dataclasses.dataclass
+class RunState:
+    """Where a run is: what a checkpoint stores besides the weights and optimizer state."""
+
+    epoch: int = 0  # epochs finished
+    best_val_loss: float | None = None
+    bad_epochs: int = 0  # epochs since the validation loss last improved
+    stopped_early: bool = False
+    best: list | None = None  # the weights of best_val_loss (early stopping only)
+
+    def meta(self) -> dict:
+        """The JSON-able fields, for the checkpoint."""
+        return {k: v for k, v in dataclasses.asdict(self).items() if k != "best"}
+
+
 class Interrupted(Exception):
     """Training was stopped by a signal; the last epoch checkpoint is kept."""
-
-
-def flatten(params) -> list[np.ndarray]:
-    return [a for pair in params for a in pair]
 
 
 def run_dir(out: Path) -> Path:
@@ -94,13 +105,12 @@ def train(cfg: Config, out, data_dir, *, resume: bool = False, log=print,
         x_val = y_val = None
         x_tr, y_tr = x_all, y_all
     del x_all
-    opt = optim.make(cfg.optimizer, flatten(params), cfg.momentum)
+    opt = optim.make(cfg.optimizer, network.flatten(params), cfg.momentum)
     work = run_dir(out)
     state = _start(cfg, work, params, opt, rng, resume=resume, log=log)
-    best = state["best"]
     with StopFlag() as stop:
-        for epoch in range(state["epoch"] + 1, cfg.epochs + 1):
-            if state["stopped_early"]:
+        for epoch in range(state.epoch + 1, cfg.epochs + 1):
+            if state.stopped_early:
                 break
             t0 = time.perf_counter()
             tr_loss, tr_acc = run_epoch(cfg, params, opt, (x_tr, y_tr), rng, epoch=epoch, stop=stop)
@@ -113,29 +123,27 @@ def train(cfg: Config, out, data_dir, *, resume: bool = False, log=print,
             row = {"epoch": epoch, "train_loss": tr_loss, "train_accuracy": tr_acc,
                    "val_loss": val_loss, "val_accuracy": val_acc,
                    "lr": lr_at(cfg, epoch, 0, 1), "seconds": round(time.perf_counter() - t0, 3)}
-            best = _early_stopping(cfg, state, params, best, val_loss)
+            _early_stopping(cfg, state, params, val_loss)
             _log_epoch(log, cfg, row)
             with open(work / "metrics.jsonl", "a", encoding="utf-8") as f:
                 f.write(json.dumps(row) + "\n")
-            state["epoch"] = epoch
-            checkpoint.save(work / checkpoint.FILE, params, opt.state_arrays(), best,
+            state.epoch = epoch
+            checkpoint.save(work / checkpoint.FILE, params, opt.state_arrays(), state.best,
                             _meta(cfg, state, rng))
             if on_epoch is not None:
                 on_epoch(epoch)
-    final = best if best is not None else params
+    final = state.best if state.best is not None else params
     manifest = _export(cfg, out, final, data_dir, digests, work=work, state=state)
     shutil.rmtree(work, ignore_errors=True)
     return manifest
 
 
-def _start(cfg, work: Path, params, opt, rng, *, resume: bool, log) -> dict:
-    """Fresh state, or the state restored from work/checkpoint.npz in place."""
-    state = {"epoch": 0, "best_val_loss": None, "bad_epochs": 0, "stopped_early": False,
-             "best": None}
+def _start(cfg, work: Path, params, opt, rng, *, resume: bool, log) -> RunState:
+    """A fresh state, or the state restored from work/checkpoint.npz in place."""
     if not resume:
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir(parents=True)
-        return state
+        return RunState()
     saved, opt_arrays, best, meta = checkpoint.load(work / checkpoint.FILE)
     if meta["config"] != cfg.as_json():
         diff = sorted(k for k, v in cfg.as_json().items() if meta["config"].get(k) != v)
@@ -147,36 +155,39 @@ def _start(cfg, work: Path, params, opt, rng, *, resume: bool, log) -> dict:
     opt.load_state_arrays(opt_arrays)
     rng.bit_generator.state = meta["rng_state"]
     _keep_metrics_up_to(work / "metrics.jsonl", meta["epoch"])
-    state.update({k: meta[k] for k in ("epoch", "best_val_loss", "bad_epochs", "stopped_early")})
-    state["best"] = best
     log(f"resuming after epoch {meta['epoch']} from {work / checkpoint.FILE}")
-    return state
+    fields = RunState().meta()
+    return RunState(**{k: meta[k] for k in fields}, best=best)
 
 
 def _keep_metrics_up_to(path: Path, epoch: int) -> None:
-    """Drop rows of epochs after the checkpoint (written before an interruption)."""
+    """Drop the rows of epochs after the checkpoint, and a row cut short by a kill."""
     if not path.exists():
         return
-    rows = [line for line in path.read_text(encoding="utf-8").splitlines()
-            if line.strip() and json.loads(line)["epoch"] <= epoch]
-    path.write_text("".join(r + "\n" for r in rows), encoding="utf-8")
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            if json.loads(line)["epoch"] <= epoch:
+                rows.append(line)
+        except (ValueError, KeyError, TypeError):
+            continue
+    atomic.write_file(path, "".join(r + "\n" for r in rows).encode())
 
 
-def _meta(cfg, state, rng) -> dict:
-    return {"config": cfg.as_json(), "rng_state": rng.bit_generator.state,
-            **{k: state[k] for k in ("epoch", "best_val_loss", "bad_epochs", "stopped_early")}}
+def _meta(cfg, state: RunState, rng) -> dict:
+    return {"config": cfg.as_json(), "rng_state": rng.bit_generator.state, **state.meta()}
 
 
-def _early_stopping(cfg, state, params, best, val_loss):
-    """Track the best weights by validation loss; returns them (None when off)."""
+def _early_stopping(cfg, state: RunState, params, val_loss) -> None:
+    """Keep the weights of the best validation loss in `state.best` (when it is on)."""
     if not cfg.patience or val_loss is None:
-        return None
-    if state["best_val_loss"] is None or val_loss < state["best_val_loss"]:
-        state["best_val_loss"], state["bad_epochs"] = val_loss, 0
-        return [(w.copy(), b.copy()) for w, b in params]
-    state["bad_epochs"] += 1
-    state["stopped_early"] = state["bad_epochs"] >= cfg.patience
-    return best
+        return
+    if state.best_val_loss is None or val_loss < state.best_val_loss:
+        state.best_val_loss, state.bad_epochs = val_loss, 0
+        state.best = [(w.copy(), b.copy()) for w, b in params]
+        return
+    state.bad_epochs += 1
+    state.stopped_early = state.bad_epochs >= cfg.patience
 
 
 def _log_epoch(log, cfg, row) -> None:
@@ -192,13 +203,11 @@ def _export(cfg, out, params, data_dir, digests, *, work, state) -> dict:
     probs = inference.probabilities(params, inference.as_inputs(images))
     pred = probs.argmax(axis=1)
     test_loss = float(-np.log(np.maximum(probs[np.arange(len(y)), y], 1e-30)).mean())
-    per_class = [float((pred[y == k] == k).mean()) if np.any(y == k) else None
-                 for k in range(probs.shape[1])]
     rows = [json.loads(line) for line in
             (work / "metrics.jsonl").read_text(encoding="utf-8").splitlines() if line]
-    metrics = {"test_accuracy": float((pred == y).mean()), "test_loss": test_loss,
-               "per_class_accuracy": per_class, "epochs_run": state["epoch"],
-               "stopped_early": state["stopped_early"],
+    metrics = {"test_accuracy": scores.accuracy(y, pred), "test_loss": test_loss,
+               "per_class_accuracy": scores.per_class_accuracy(y, pred, probs.shape[1]),
+               "epochs_run": state.epoch, "stopped_early": state.stopped_early,
                "train_seconds": round(sum(r["seconds"] for r in rows), 3)}
     if rows:
         metrics.update({k: rows[-1][k] for k in

@@ -9,7 +9,6 @@ import contextlib
 import json
 import os
 import shlex
-import socket
 import subprocess
 import time
 import uuid
@@ -77,12 +76,6 @@ class Engine:
 
     def state(self, name: str) -> dict:
         return json.loads(self("inspect", "--type", "container", name).stdout)[0]["State"]
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextlib.contextmanager

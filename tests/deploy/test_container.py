@@ -2,7 +2,7 @@
 
 Without a working engine these tests skip, unless REQUIRE_CONTAINER_ENGINE=1 (CI),
 where they fail. The image is built once per module. Answers from the container are
-compared with trainer.loader's probabilities on the same MNIST images within 1e-6.
+compared with trainer.artifact.load's probabilities on the same MNIST images within 1e-6.
 """
 
 import json
@@ -17,10 +17,11 @@ import yaml
 from packaging.utils import canonicalize_name
 
 from tests.deploy import _dockerfile as df
-from tests.deploy._engine import Engine, container, free_port, wait_healthy
+from tests.deploy._engine import Engine, container, wait_healthy
 from tests.deploy._http import fetch, get_json, png_upload, request_across_stop
 from tests.deploy.test_constraints import pins
-from trainer import inference, loader
+from tests.helpers.servers import free_port
+from trainer import artifact, inference
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_MODEL = ROOT / "models" / "default"
@@ -84,7 +85,7 @@ def check_predictions(port: int, model, images: np.ndarray) -> None:
 
 def test_image_serves_shipped_model_as_non_root_and_stops_cleanly(engine, image, mnist_test):
     images, _ = mnist_test
-    model = loader.load(DEFAULT_MODEL)
+    model = artifact.load(DEFAULT_MODEL)
     port = free_port()
     with container(engine, image, port=port) as name:
         wait_healthy(engine, name, image)
@@ -169,7 +170,7 @@ def test_kubernetes_job_then_deployment_in_the_engine(engine, image, mnist_dir, 
         deployment = yaml.safe_load((ROOT / "deploy/kubernetes/deployment.yaml").read_text())
         c = deployment["spec"]["template"]["spec"]["containers"][0]
         model_dir = next(e["value"] for e in c["env"] if e["name"] == "MODEL_DIR")
-        trained = loader.load(claim / Path(model_dir).relative_to("/models"))
+        trained = artifact.load(claim / Path(model_dir).relative_to("/models"))
 
         port = free_port()
         options, command = pod_run_args(pod, "deployment.yaml", {"/models": claim})
@@ -200,7 +201,7 @@ def test_trainer_job_in_image_then_serve_its_artifact(engine, image, mnist_dir, 
                "--train-limit", "5000", "--out", "/models/new", timeout=600)
     finally:
         engine.remove(name)
-    trained = loader.load(models / "new")
+    trained = artifact.load(models / "new")
     assert trained.manifest["training"]["train_limit"] == 5000
     assert trained.manifest["metrics"]["test_accuracy"] > 0.8  # chance is 0.1
 

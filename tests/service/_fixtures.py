@@ -6,13 +6,14 @@ models/default, and skip while it has not been built.
 """
 
 import io
-import struct
-import zlib
 from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
+
+from tests.helpers.bodies import encode, png, png_header
+
+__all__ = ["encode", "png", "png_header"]
 
 ROOT = Path(__file__).resolve().parents[2]
 RESOURCES = ROOT / "tests" / "resources"
@@ -24,28 +25,6 @@ def default_model_dir() -> Path:
     if not (DEFAULT_MODEL / "model.json").exists():
         pytest.skip("models/default is not built yet; train it with `python -m trainer train`")
     return DEFAULT_MODEL
-
-
-def encode(image: Image.Image, fmt: str = "PNG", **params) -> bytes:
-    buf = io.BytesIO()
-    image.save(buf, fmt, **params)
-    return buf.getvalue()
-
-
-def png(pixels: np.ndarray) -> bytes:
-    """uint8 (H, W) grayscale -> PNG bytes."""
-    return encode(Image.fromarray(np.asarray(pixels, dtype=np.uint8)))
-
-
-def png_header(width: int, height: int, idat: bytes = b"\x00" * 64) -> bytes:
-    """A PNG claiming width x height (8-bit grey): valid IHDR, then an IDAT of `idat`."""
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", idat)
-
-
-def _chunk(kind: bytes, payload: bytes) -> bytes:
-    crc = zlib.crc32(kind + payload)
-    return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", crc)
 
 
 def random_digits(n: int, seed: int) -> np.ndarray:

@@ -8,7 +8,6 @@ by hypothesis; each property runs a bounded number of examples.
 import io
 import json
 import struct
-import zlib
 
 import pytest
 from hypothesis import HealthCheck, event, given, settings
@@ -17,6 +16,7 @@ from PIL import Image
 
 from service import create_app
 from tests.conftest import write_tiny_model
+from tests.helpers.bodies import PNG_SIGNATURE, png_chunk
 from tests.service._fixtures import ERROR_STATUSES, assert_error, assert_predictions
 
 # Pillow warns about what it reads in hostile files; the service refuses them anyway.
@@ -49,11 +49,6 @@ def check(resp) -> None:
         assert_error(resp, resp.status_code)
 
 
-def _chunk(kind: bytes, payload: bytes) -> bytes:
-    return (struct.pack(">I", len(payload)) + kind + payload
-            + struct.pack(">I", zlib.crc32(kind + payload)))
-
-
 @st.composite
 def image_headers(draw) -> bytes:
     """A valid-looking header of some format claiming random dimensions, then garbage."""
@@ -65,7 +60,7 @@ def image_headers(draw) -> bytes:
     if kind == "png":
         mode = draw(st.sampled_from([(8, 0), (16, 0), (8, 2), (8, 3), (8, 4), (8, 6), (1, 0)]))
         ihdr = struct.pack(">IIBBBBB", width, height, *mode, 0, 0, draw(st.integers(0, 1)))
-        return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", garbage)
+        return PNG_SIGNATURE + png_chunk(b"IHDR", ihdr) + png_chunk(b"IDAT", garbage)
     if kind == "gif":
         return (b"GIF89a" + struct.pack("<HH", width % 65536, height % 65536)
                 + b"\xf7\x00\x00" + b"\x00" * 768 + b",\x00\x00\x00\x00"

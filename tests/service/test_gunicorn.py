@@ -15,7 +15,8 @@ import time
 import pytest
 
 from tests.conftest import write_tiny_model
-from tests.service.conftest import HOST, instances_body, request
+from tests.helpers.servers import HOST, request
+from tests.service.conftest import instances_body
 
 LOAD_SECONDS = 5.0  # upper bound on the background load of the HUP test
 MAX_LOAD_REQUESTS = 3000

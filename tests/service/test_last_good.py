@@ -11,41 +11,17 @@ import pytest
 
 from service import last_good
 from tests.conftest import write_tiny_model
-from trainer import loader
+from trainer import artifact
 
 MAX_REQUESTS = 2000  # bounds the background load of the HUP test
 WAIT = 30.0  # seconds allowed for workers to be replaced on a busy 2-core machine
-
-
-def test_read_checked_returns_the_bytes_it_checked(tiny_model_dir):
-    manifest_bytes, weights, version = last_good.read_checked(tiny_model_dir)
-    assert manifest_bytes == (tiny_model_dir / "model.json").read_bytes()
-    assert weights == (tiny_model_dir / "model.npz").read_bytes()
-    assert version == json.loads(manifest_bytes)["version"]
-
-
-def test_a_truncated_weights_file_is_broken(tiny_model_dir):
-    npz = tiny_model_dir / "model.npz"
-    npz.write_bytes(npz.read_bytes()[:-10])
-    with pytest.raises(last_good.BrokenArtifact, match=r"model\.npz: sha256 .* truncated"):
-        last_good.read_checked(tiny_model_dir)
-
-
-def test_a_missing_artifact_or_field_is_broken(tmp_path, tiny_model_dir):
-    with pytest.raises(last_good.BrokenArtifact, match=r"model\.json: cannot read"):
-        last_good.read_checked(tmp_path / "nowhere")
-    manifest = json.loads((tiny_model_dir / "model.json").read_text())
-    del manifest["files"]
-    (tiny_model_dir / "model.json").write_text(json.dumps(manifest))
-    with pytest.raises(last_good.BrokenArtifact, match=r"files\.model\.npz\.sha256"):
-        last_good.read_checked(tiny_model_dir)
 
 
 def test_keep_copies_a_loadable_artifact_and_drops_older_copies(tmp_path, tiny_model_dir):
     store = tmp_path / "store"
     store.mkdir()
     first, version = last_good.keep(tiny_model_dir, store)
-    original, copied = loader.load(tiny_model_dir), loader.load(first)
+    original, copied = artifact.load(tiny_model_dir), artifact.load(first)
     assert copied.version == version == original.version
     for (w, b), (cw, cb) in zip(original.params, copied.params, strict=True):
         assert np.array_equal(w, cw) and np.array_equal(b, cb)
@@ -53,7 +29,7 @@ def test_keep_copies_a_loadable_artifact_and_drops_older_copies(tmp_path, tiny_m
     second, _ = last_good.keep(tiny_model_dir, store)
     assert list(store.iterdir()) == [second] and second != first
     (tiny_model_dir / "model.npz").write_bytes(b"not an npz")
-    with pytest.raises(last_good.BrokenArtifact):
+    with pytest.raises(last_good.ArtifactError):
         last_good.keep(tiny_model_dir, store)
     assert list(store.iterdir()) == [second]
 

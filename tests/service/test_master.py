@@ -10,7 +10,7 @@ import pytest
 
 from service import master
 from tests.conftest import write_tiny_model
-from tests.service.conftest import CONF, ROOT, free_port
+from tests.helpers.servers import CONF, ROOT, free_port
 
 
 class Log:

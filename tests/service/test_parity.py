@@ -1,7 +1,7 @@
 """Training/serving parity on the real MNIST test set.
 
 The reference is the trainer's path: its uint8 images scaled as the manifest
-says (pixel / 255, written out here), through `trainer.loader.load(dir)`. The
+says (pixel / 255, written out here), through `trainer.artifact.load(dir)`. The
 service gets the same images as PNG files over HTTP. For the same batch the
 answer is the same bits; for any other batching (BLAS sums a batch of 200 in
 another order than a batch of 1000) it is within 1e-5; and over all 10,000
@@ -13,7 +13,7 @@ import pytest
 
 from service import create_app, images
 from tests.service._fixtures import default_model_dir, png, post_files
-from trainer import loader
+from trainer import artifact
 from trainer.inference import as_inputs
 
 PARITY_IMAGES = 1000
@@ -42,7 +42,7 @@ def test_the_one_scaling_is_pixel_over_255(mnist_test):
 
 def test_png_over_http_matches_the_trainer(model_dir, mnist_test):
     pixels = mnist_test[0][:PARITY_IMAGES]
-    reference = loader.load(model_dir).probabilities(trainer_inputs(pixels))
+    reference = artifact.load(model_dir).probabilities(trainer_inputs(pixels))
     client = create_app({"MODEL_DIR": str(model_dir), "TESTING": True}).test_client()
     served = []
     for start in range(0, len(pixels), HTTP_BATCH):
@@ -58,7 +58,7 @@ def test_png_over_http_matches_the_trainer(model_dir, mnist_test):
 def test_the_same_batch_is_bit_for_bit(model_dir, mnist_test):
     """A request alone runs the same float32 operations on the same inputs: equal bits."""
     pixels = mnist_test[0][:20]
-    model = loader.load(model_dir)
+    model = artifact.load(model_dir)
     client = create_app({"MODEL_DIR": str(model_dir), "TESTING": True}).test_client()
     resp = post_files(client, [png(im) for im in pixels[:7]])
     served = np.array([p["probabilities"] for p in resp.get_json()["predictions"]], np.float32)

@@ -4,13 +4,14 @@ import hashlib
 import io
 import json
 import logging
+import re
 
 import numpy as np
 import pytest
 
 from service.errors import NotReady
 from service.predictor import Predictor
-from tests.conftest import write_tiny_model
+from tests.helpers.artifacts import DAMAGES
 from trainer import artifact, network
 
 
@@ -41,36 +42,15 @@ def test_good_model_is_ready_with_read_only_arrays(tiny_model_dir, caplog):
     assert error_lines(caplog) == []
 
 
-def _truncate(d):
-    blob = (d / "model.npz").read_bytes()
-    (d / "model.npz").write_bytes(blob[: len(blob) // 2])
-
-
-def _mismatch(d):
-    other = d.parent / "other"
-    write_tiny_model(other, seed=9)
-    (d / "model.npz").write_bytes((other / "model.npz").read_bytes())
-
-
-def _corrupt_manifest(d):
-    (d / "model.json").write_text("{not json")
-
-
-@pytest.mark.parametrize(("breaks", "says"), [
-    (lambda d: (d / "model.json").unlink(), "model.json: missing"),
-    (lambda d: (d / "model.npz").unlink(), "model.npz: cannot read"),
-    (_truncate, "sha256"),
-    (_mismatch, "does not match"),
-    (_corrupt_manifest, "unreadable JSON"),
-])
+@pytest.mark.parametrize(("breaks", "says"), DAMAGES)
 def test_bad_artifact_is_not_ready_with_one_log_line(tiny_model_dir, caplog, breaks, says):
     breaks(tiny_model_dir)
     predictor = Predictor(tiny_model_dir)
     assert predictor.load() is False
     assert not predictor.ready and predictor.model is None
-    assert says in predictor.reason and str(tiny_model_dir) in predictor.reason
+    assert re.search(says, predictor.reason) and str(tiny_model_dir) in predictor.reason
     lines = error_lines(caplog)
-    assert len(lines) == 1 and says in lines[0]
+    assert len(lines) == 1 and re.search(says, lines[0])
     with pytest.raises(NotReady):
         predictor.predict(np.zeros((1, 28, 28), dtype=np.float32))
 
@@ -85,7 +65,7 @@ def test_nan_weights_are_not_ready(tmp_path, caplog):
 
 
 def test_weights_that_overflow_are_not_ready(tmp_path):
-    # Finite, so the loader accepts them, but the logits overflow to inf and softmax to NaN.
+    # Finite, so artifact.load accepts them, but the logits overflow to inf and softmax to NaN.
     params = [(np.full((784, 10), 3e38, dtype=np.float32), np.zeros(10, dtype=np.float32))]
     write_raw(tmp_path / "m", params)
     predictor = Predictor(tmp_path / "m")

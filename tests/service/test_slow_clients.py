@@ -11,7 +11,8 @@ import time
 
 import pytest
 
-from tests.service.conftest import HOST, instances_body
+from tests.helpers.servers import HOST
+from tests.service.conftest import instances_body
 
 STALLED = 8
 SLACK = 10.0  # seconds allowed beyond READ_TIMEOUT on a busy machine

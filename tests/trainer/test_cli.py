@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import write_tiny_model
 from tests.trainer._synth import write_dataset
-from trainer import loader
+from trainer import artifact
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -82,7 +82,7 @@ def test_sigterm_stops_after_a_batch_and_leaves_the_old_model(tmp_path):
     assert proc.returncode == 130
     assert "interrupted during epoch" in stderr.strip().splitlines()[-1]
     assert "Traceback" not in stderr
-    assert loader.load(out).version == old["version"]
+    assert artifact.load(out).version == old["version"]
 
 
 def test_kill_9_during_export_leaves_a_loadable_model(tmp_path):
@@ -106,7 +106,7 @@ def test_kill_9_during_export_leaves_a_loadable_model(tmp_path):
         proc.kill()
         proc.wait(timeout=10)
         proc.stdout.close()
-        assert loader.load(out).version in versions
+        assert artifact.load(out).version in versions
 
 
 def test_evaluate_without_plots_never_imports_matplotlib(tmp_path):
@@ -120,3 +120,16 @@ def test_evaluate_without_plots_never_imports_matplotlib(tmp_path):
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert "test accuracy" in result.stdout and "confusion matrix" in result.stdout
+
+
+def test_every_option_says_what_it_does_and_its_default():
+    from trainer.options import build_parser
+
+    parser = build_parser()
+    commands = parser._subparsers._group_actions[0].choices
+    for name, command in commands.items():
+        for action in command._actions:
+            if action.dest != "help":
+                assert action.help, f"{name} {action.option_strings} has no help text"
+    text = commands["train"].format_help()
+    assert "learning rate (default: 0.001)" in text and "(default: mnist)" in text

@@ -5,7 +5,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from trainer import evaluate, inference, loader, train
+from trainer import artifact, evaluate, inference, train
 
 pytestmark = pytest.mark.slow
 
@@ -22,7 +22,7 @@ def test_one_epoch_reaches_96_percent_and_evaluate_agrees(tmp_path, mnist_dir, m
                     lr_schedule="cosine", batch_size=64)
     assert manifest["metrics"]["test_accuracy"] >= 0.96
     assert manifest["data"]["sha256"]["t10k-images-idx3-ubyte"].startswith("0fa7898d")
-    model = loader.load(tmp_path / "m")
+    model = artifact.load(tmp_path / "m")
     images, labels = mnist_test
     pred = model.probabilities(inference.as_inputs(images)).argmax(axis=1)
     assert np.mean(pred == labels) == manifest["metrics"]["test_accuracy"]

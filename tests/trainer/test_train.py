@@ -11,7 +11,7 @@ import pytest
 
 from tests.conftest import write_tiny_model
 from tests.trainer._synth import write_dataset, write_idx
-from trainer import artifact, data, evaluate, inference, loader, train
+from trainer import artifact, atomic, data, evaluate, inference, train
 
 BASE = train.Config(hidden=(32,), optimizer="adam", lr=3e-3, batch_size=32, epochs=3,
                     seed=1, verify=False)
@@ -27,7 +27,7 @@ def _train(cfg, out, synth_dir, **kwargs):
 
 
 def _weights(model_dir):
-    return [a for pair in loader.load(model_dir).params for a in pair]
+    return [a for pair in artifact.load(model_dir).params for a in pair]
 
 
 def test_a_small_run_learns_and_records_everything(tmp_path, synth_dir):
@@ -92,7 +92,7 @@ def test_interrupt_keeps_the_old_model_and_resume_matches_an_unbroken_run(tmp_pa
 
     with pytest.raises(train.Interrupted, match="during epoch 3; the checkpoint of epoch 2"):
         _train(cfg, out, synth_dir, on_epoch=sigterm_after_epoch_2)
-    assert loader.load(out).version == old["version"]
+    assert artifact.load(out).version == old["version"]
     assert (tmp_path / ".m.training" / "checkpoint.npz").exists()
     _train(cfg, out, synth_dir, resume=True)
     for x, y in zip(_weights(out), _weights(tmp_path / "unbroken"), strict=True):
@@ -131,7 +131,7 @@ def test_divergence_exports_nothing_and_keeps_the_old_model(tmp_path, synth_dir)
     cfg = dataclasses.replace(BASE, optimizer="sgd", lr=1e30)
     with pytest.raises(train.TrainError, match="lower --lr"):
         _train(cfg, out, synth_dir)
-    assert loader.load(out).version == old["version"]
+    assert artifact.load(out).version == old["version"]
 
 
 def test_a_failure_mid_save_leaves_the_old_artifact_intact(tmp_path, synth_dir, monkeypatch):
@@ -141,18 +141,18 @@ def test_a_failure_mid_save_leaves_the_old_artifact_intact(tmp_path, synth_dir, 
     def fail(*args):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(artifact, "_swap_into_place", fail)
+    monkeypatch.setattr(atomic, "_swap_into_place", fail)
     with pytest.raises(OSError, match="No space left"):
         _train(BASE, out, synth_dir)
-    assert loader.load(out).version == old["version"]
+    assert artifact.load(out).version == old["version"]
     assert sorted(p.name for p in tmp_path.iterdir()) == [".m.training", "m"]
 
 
-def test_evaluate_scores_through_loader_load_and_model_probabilities(tmp_path, synth_dir,
-                                                                     monkeypatch):
+def test_evaluate_scores_through_artifact_load_and_model_probabilities(tmp_path, synth_dir,
+                                                                       monkeypatch):
     manifest = _train(BASE, tmp_path / "m", synth_dir)
     calls = []
-    real_load, real_probs = loader.load, artifact.Model.probabilities
+    real_load, real_probs = artifact.load, artifact.Model.probabilities
 
     def spy_load(path):
         calls.append("load")
@@ -162,7 +162,7 @@ def test_evaluate_scores_through_loader_load_and_model_probabilities(tmp_path, s
         calls.append("probabilities")
         return real_probs(self, x)
 
-    monkeypatch.setattr(evaluate.loader, "load", spy_load)
+    monkeypatch.setattr(evaluate.artifact, "load", spy_load)
     monkeypatch.setattr(artifact.Model, "probabilities", spy_probs)
     result = evaluate.score(tmp_path / "m", synth_dir, verify=False)
     assert calls[0] == "load" and "probabilities" in calls

@@ -7,13 +7,14 @@ import numpy as np
 import pytest
 
 from tests.conftest import write_tiny_model
-from trainer import artifact, inference, loader, network
+from tests.helpers.artifacts import DAMAGES
+from trainer import artifact, inference, network
 
 
 def test_round_trip_gives_read_only_identical_weights(tmp_path):
     params = network.init([784, 8, 10], np.random.default_rng(3))
     manifest = artifact.save(tmp_path / "m", params, metrics={"test_accuracy": 0.5})
-    model = loader.load(tmp_path / "m")
+    model = artifact.load(tmp_path / "m")
     assert model.version == manifest["version"] == manifest["weights_sha256"][:12]
     for (w, b), (w2, b2) in zip(params, model.params, strict=True):
         np.testing.assert_array_equal(w, w2)
@@ -25,7 +26,7 @@ def test_round_trip_gives_read_only_identical_weights(tmp_path):
 
 
 def test_probabilities_are_the_softmax_of_network_logits(tiny_model_dir):
-    model = loader.load(tiny_model_dir)
+    model = artifact.load(tiny_model_dir)
     x = np.random.default_rng(0).random((5, 784), dtype=np.float32)
     p = model.probabilities(x)
     assert p.dtype == np.float32
@@ -36,7 +37,7 @@ def test_probabilities_are_the_softmax_of_network_logits(tiny_model_dir):
 
 
 def test_probabilities_refuse_float64_and_wrong_width(tiny_model_dir):
-    model = loader.load(tiny_model_dir)
+    model = artifact.load(tiny_model_dir)
     with pytest.raises(ValueError, match="float32"):
         model.probabilities(np.zeros((1, 784)))
     with pytest.raises(ValueError, match="784"):
@@ -56,21 +57,15 @@ def test_save_replaces_an_existing_artifact_whole(tmp_path):
     first = write_tiny_model(tmp_path / "m", seed=1)
     second = write_tiny_model(tmp_path / "m", seed=2)
     assert first["version"] != second["version"]
-    assert loader.load(tmp_path / "m").version == second["version"]
+    assert artifact.load(tmp_path / "m").version == second["version"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m"]
 
 
-@pytest.mark.parametrize(("damage", "message"), [
-    (lambda d: (d / "model.json").unlink(), "model.json: missing"),
-    (lambda d: (d / "model.npz").unlink(), "model.npz: cannot read"),
-    (lambda d: (d / "model.json").write_text("{not json"), "unreadable JSON"),
-    (lambda d: (d / "model.npz").write_bytes((d / "model.npz").read_bytes()[:1000]),
-     "does not match"),
-])
+@pytest.mark.parametrize(("damage", "message"), DAMAGES)
 def test_damaged_artifacts_are_refused_naming_the_file(tiny_model_dir, damage, message):
     damage(tiny_model_dir)
     with pytest.raises(artifact.ArtifactError, match=message) as err:
-        loader.load(tiny_model_dir)
+        artifact.load(tiny_model_dir)
     assert str(tiny_model_dir) in str(err.value)
 
 
@@ -84,13 +79,13 @@ def _edit_manifest(model_dir, edit):
 def test_manifest_shapes_must_match_the_arrays(tiny_model_dir):
     _edit_manifest(tiny_model_dir, lambda m: m["layers"][0].update({"out": 17}))
     with pytest.raises(artifact.ArtifactError, match=r"W0 should be float32 \(784, 17\)"):
-        loader.load(tiny_model_dir)
+        artifact.load(tiny_model_dir)
 
 
 def test_unknown_format_version_is_refused(tiny_model_dir):
     _edit_manifest(tiny_model_dir, lambda m: m.update({"format_version": 99}))
     with pytest.raises(artifact.ArtifactError, match="format_version 99"):
-        loader.load(tiny_model_dir)
+        artifact.load(tiny_model_dir)
 
 
 def test_nan_weights_with_a_matching_checksum_are_refused(tmp_path):
@@ -106,7 +101,7 @@ def test_nan_weights_with_a_matching_checksum_are_refused(tmp_path):
     sha = hashlib.sha256((tmp_path / "m" / "model.npz").read_bytes()).hexdigest()
     _edit_manifest(tmp_path / "m", lambda m: m["files"]["model.npz"].update({"sha256": sha}))
     with pytest.raises(artifact.ArtifactError, match="b0 has NaN or Inf"):
-        loader.load(tmp_path / "m")
+        artifact.load(tmp_path / "m")
 
 
 def test_pickled_object_arrays_are_refused(tiny_model_dir):
@@ -116,4 +111,4 @@ def test_pickled_object_arrays_are_refused(tiny_model_dir):
     sha = hashlib.sha256((tiny_model_dir / "model.npz").read_bytes()).hexdigest()
     _edit_manifest(tiny_model_dir, lambda m: m["files"]["model.npz"].update({"sha256": sha}))
     with pytest.raises(artifact.ArtifactError, match=r"model\.npz"):
-        loader.load(tiny_model_dir)
+        artifact.load(tiny_model_dir)
