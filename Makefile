@@ -47,11 +47,14 @@ model: fetch
 		--seed 1 --out $(MODEL_OUT)
 
 # Measures; never part of `make test`. Writes nothing: copy the tables into
-# BENCHMARKS.md and RELIABILITY.md. PyTorch is the training baseline.
+# BENCHMARKS.md and RELIABILITY.md. PyTorch is the training baseline and the serving
+# peer; wrk (Debian package `wrk`) is the load generator.
 bench: fetch
 	$(PY) -m pip install -q torch==2.13.0
-	$(PY) bench/train_vs_torch.py
-	$(PY) bench/serve_floor.py
+	command -v wrk >/dev/null || { echo "bench needs wrk: apt-get install wrk"; exit 1; }
+	$(PY) bench/train_vs_torch.py --repeats 3 --epochs 2
+	$(PY) bench/train_vs_torch.py --time-to-accuracy --configs default --repeats 2
+	$(PY) bench/serve_floor.py --seconds 8 --repeats 3
 	$(PY) bench/reliability.py
 
 # The runtime closure of pyproject's dependencies, resolved afresh in a throwaway venv.

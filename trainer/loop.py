@@ -70,14 +70,15 @@ def run_epoch(cfg, params, opt, xy, rng, *, epoch: int, stop: StopFlag):
     """
     x, y = xy
     steps = math.ceil(len(x) / cfg.batch_size)
-    flat = network.flatten(params)
+    grads = network.packed(params)  # written in place by every step's backward pass
     perm = rng.permutation(len(x))
     total_loss, correct, seen = 0.0, 0, 0
     bar = _progress(steps, f"epoch {epoch}/{cfg.epochs}")
     batches = minibatches(x, y, perm, batch_size=cfg.batch_size, rng=rng,
                           distortion=cfg.distortion())
     for step, (xb, yb) in enumerate(batches):
-        loss, z = _step(cfg, params, flat, opt, (xb, yb), rng=rng, where=(epoch, step, steps))
+        loss, z = _step(cfg, (params, grads), opt, (xb, yb), rng=rng,
+                        where=(epoch, step, steps))
         total_loss += loss * len(yb)
         correct += int(np.count_nonzero(z.argmax(axis=1) == yb))
         seen += len(yb)
@@ -91,9 +92,10 @@ def run_epoch(cfg, params, opt, xy, rng, *, epoch: int, stop: StopFlag):
     return total_loss / max(seen, 1), correct / max(seen, 1)
 
 
-def _step(cfg, params, flat, opt, batch, *, rng, where):
+def _step(cfg, params_grads, opt, batch, *, rng, where):
     """Forward, loss, backward and update on one batch; returns (loss, logits)."""
     epoch, step, steps = where
+    params, grads = params_grads
     xb, yb = batch
     with np.errstate(over="ignore", invalid="ignore"):  # divergence is checked just below
         z, cache = network.forward(params, xb, cfg.dropout, rng)
@@ -101,13 +103,12 @@ def _step(cfg, params, flat, opt, batch, *, rng, where):
     if not math.isfinite(loss):
         raise TrainError(f"loss became {loss} in epoch {epoch}, batch {step + 1}; "
                          "lower --lr or add --weight-decay; nothing was exported")
-    grads = network.backward(params, cache, dz)
-    flat_grads = network.flatten(grads)
+    network.backward(params, cache, dz, out=grads)
     if cfg.weight_decay:
         wd = np.float32(cfg.weight_decay)
-        for w, grad_w in zip(flat[0::2], flat_grads[0::2], strict=True):
+        for (w, _), (grad_w, _) in zip(params, grads, strict=True):
             np.add(grad_w, wd * w, out=grad_w)  # L2 on weights only, not biases
-    opt.step(flat, flat_grads, lr_at(cfg, epoch, step, steps))
+    opt.step(network.flatten(params), network.flatten(grads), lr_at(cfg, epoch, step, steps))
     return loss, z
 
 
