@@ -28,6 +28,7 @@ def init_app(app: Flask) -> None:
         seconds = time.perf_counter() - g.get("started", time.perf_counter())
         rid = g.get("request_id") or logs.request_id(None)
         response.headers[logs.HEADER] = rid
+        response.headers["X-Content-Type-Options"] = "nosniff"
         status, method, path = response.status_code, request.method, request.path
         metrics.count(route_of(request), method, status, seconds, g.get("predicted_labels"))
         if access.isEnabledFor(logging.INFO):

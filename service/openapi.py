@@ -141,6 +141,16 @@ def document(max_batch: int = 256) -> dict:
                                       "content": text}}),
             "/openapi.json": _get("This document", "openapi",
                                   {"200": _json({"type": "object"}, "OpenAPI 3.1")}),
+            "/": _get("A page to draw a digit and see what the model reads", "page",
+                      {"200": {"description": "HTML, with a strict Content-Security-Policy",
+                               "content": {"text/html": {"schema": {"type": "string"}}}}}),
+            "/static/{filename}": {"get": {
+                "summary": "The page's script and style sheet", "operationId": "static",
+                "parameters": [{"name": "filename", "in": "path", "required": True,
+                                "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "The file"},
+                              "404": _error("No such file"),
+                              "default": _error("Any other error")}}},
         },
         "components": {"schemas": _schemas(max_batch)},
     }
