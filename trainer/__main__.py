@@ -1,4 +1,4 @@
-"""Command line: `python -m trainer fetch|train|evaluate|augment-preview ...`.
+"""Command line: `python -m trainer fetch|train|evaluate|export-onnx|augment-preview ...`.
 
 Every expected failure (bad option, bad data, bad model, divergence,
 interruption) ends with one line on stderr and a non-zero exit status.
@@ -17,6 +17,7 @@ def main(argv=None) -> int:
     from trainer.artifact import ArtifactError
     from trainer.checkpoint import CheckpointError
     from trainer.loop import TrainError
+    from trainer.onnx_export import OnnxMissing
     from trainer.train import Interrupted
 
     try:
@@ -24,7 +25,7 @@ def main(argv=None) -> int:
     except Interrupted as e:
         print(f"{parser.prog} {args.command}: {e}", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except (data.DataError, ArtifactError, CheckpointError, TrainError) as e:
+    except (data.DataError, ArtifactError, CheckpointError, TrainError, OnnxMissing) as e:
         print(f"{parser.prog} {args.command}: error: {e}", file=sys.stderr)
         return EXIT_ERROR
     except BrokenPipeError:
@@ -51,6 +52,13 @@ def _dispatch(parser, args) -> int:
 
         return evaluate.main(args.model, args.data_dir, args.verify, args.plots,
                              robustness=args.robustness, compare=args.compare, limit=args.limit)
+    if args.command == "export-onnx":
+        from trainer import onnx_export, triton
+
+        print(f"wrote {onnx_export.export(args.model)}", file=sys.stderr)
+        if args.triton:
+            print(f"wrote {triton.write_repository(args.model, args.triton)}", file=sys.stderr)
+        return 0
     if args.command == "augment-preview":
         from trainer import augment, preview
 

@@ -76,6 +76,13 @@ def build_parser() -> argparse.ArgumentParser:
                     help="with --robustness: a second model for the table, e.g. the old one")
     ev.add_argument("--limit", type=_bounded(int, 0, 1 << 31), default=0, metavar="N",
                     help="score the first N test images only (0 = all)")
+    ox = command("export-onnx", "write DIR/model.onnx and, optionally, a Triton repository")
+    ox.add_argument("--model", type=Path, required=True,
+                    help="the model directory (model.npz + model.json) to export; "
+                         "model.onnx is written beside them and recorded in model.json")
+    ox.add_argument("--triton", type=Path, metavar="REPO",
+                    help="also write a Triton model repository here: "
+                         "REPO/<name>/config.pbtxt and REPO/<name>/1/model.onnx")
     pv = command("augment-preview", "a PNG grid of distorted training digits")
     pv.add_argument("--out", type=Path, required=True, help="the PNG file to write")
     pv.add_argument("--data-dir", type=Path, help="default $MNIST_DATA_DIR, else "
