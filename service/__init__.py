@@ -17,7 +17,7 @@ def create_app(config=None):
     app.config.update(settings.resolve(settings.APP, overrides=config))
     app.config.update({k: v for k, v in (config or {}).items() if k not in settings.APP})
 
-    from service import errors, logs, metrics, observe, openapi, page, routes
+    from service import errors, logs, metrics, observe, openapi, page, routes, v2
     from service.predictor import Predictor
 
     logs.configure(app.logger, app.config["LOG_LEVEL"])
@@ -32,4 +32,5 @@ def create_app(config=None):
     app.register_blueprint(metrics.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(page.bp)
+    app.register_blueprint(v2.bp)
     return app

@@ -42,6 +42,11 @@ class Unprocessable(ServiceError):
     code = "unprocessable"
 
 
+class NotFound(ServiceError):
+    status = 404
+    code = "not_found"
+
+
 class NotReady(ServiceError):
     status = 503
     code = "not_ready"

@@ -8,6 +8,8 @@ from importlib import metadata
 
 from flask import Blueprint, current_app, jsonify
 
+from service import openapi_v2
+
 bp = Blueprint("openapi", __name__)
 REF = "#/components/schemas/"
 PIXELS = 28 * 28
@@ -151,6 +153,7 @@ def document(max_batch: int = 256) -> dict:
                 "responses": {"200": {"description": "The file"},
                               "404": _error("No such file"),
                               "default": _error("Any other error")}}},
+            **openapi_v2.paths(),
         },
         "components": {"schemas": _schemas(max_batch)},
     }

@@ -52,7 +52,11 @@ class Predictor:
     def predict(self, pixels: np.ndarray) -> np.ndarray:
         """Pixels (B, 28, 28) on 0..255 -> probabilities float32 (B, K), scaled and run by
         the trainer's own functions."""
-        return self.current().probabilities(as_inputs(pixels))
+        return self.predict_inputs(as_inputs(pixels))
+
+    def predict_inputs(self, x: np.ndarray) -> np.ndarray:
+        """Model inputs float32 (B, 784) in [0, 1] -> probabilities float32 (B, K)."""
+        return self.current().probabilities(x)
 
     def postprocess(self, probs: np.ndarray, pixels: np.ndarray | None = None) -> dict:
         """(B, K) probabilities -> the /predict answer; with `pixels`, what the model saw."""

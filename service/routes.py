@@ -3,19 +3,14 @@ the status; decoding is service/decode.py's, the model's answer the predictor's.
 
 import orjson
 from flask import Blueprint, Response, current_app, g, jsonify, request
-from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 
-from service import decode
-from service.errors import BadRequest, PayloadTooLarge, RequestTimeout
+from service import body, decode
+from service.errors import BadRequest
 from service.predictor import Predictor
 
 bp = Blueprint("inference", __name__)
 FIELD = "image"
 FLAGS = {"true": True, "1": True, "false": False, "0": False}
-# An over-limit body up to this size is read and dropped before the 413 is sent: a few
-# milliseconds on the wire, and the client, still sending, then reads the answer. A
-# connection closed with the body unread is reset, and the client sees only that.
-DRAIN_LIMIT = 16 * 1024 * 1024
 
 
 def _predictor() -> Predictor:
@@ -82,23 +77,8 @@ def _flag(name: str) -> bool:
 
 
 def _payload(kind: str):
-    """The body's bytes, or the multipart files' bytes, with read failures as 408/413."""
-    try:
-        if kind == "multipart":
-            return _files()
-        return _body()
-    except RequestEntityTooLarge as e:
-        _discard_rest_of_body()
-        limit = current_app.config["MAX_CONTENT_LENGTH"]
-        raise PayloadTooLarge(
-            f"request body over the limit of {limit} bytes ({limit / 2**20:.1f} MiB, "
-            "MAX_CONTENT_LENGTH); shrink the image first (a digit needs no more than "
-            "about 1000x1000 pixels, e.g. `convert photo.jpg -resize 1000x1000 small.jpg`), "
-            "or start the service with a larger MAX_CONTENT_LENGTH") from e
-    except (OSError, ClientDisconnected) as e:  # werkzeug wraps some OSErrors in the latter
-        # The client went silent (READ_TIMEOUT) or vanished while sending the body.
-        raise RequestTimeout("the client stopped sending in the middle of the request "
-                             "body (READ_TIMEOUT); send the whole body promptly") from e
+    """The body's bytes, or the multipart files' bytes."""
+    return body.read(_files if kind == "multipart" else body.data)
 
 
 def _files() -> list[bytes]:
@@ -110,29 +90,3 @@ def _files() -> list[bytes]:
                          code="no_image")
     decode.check_batch(len(files), current_app.config["MAX_BATCH"])
     return [f.read() for f in files]
-
-
-def _body() -> bytes:
-    data = request.get_data(cache=False)
-    limit = current_app.config["MAX_CONTENT_LENGTH"]
-    # A chunked body (no Content-Length) is cut off silently at the limit by werkzeug;
-    # reaching the limit means there was more, and a cut image must not be served.
-    if request.content_length is None and limit is not None and len(data) >= limit:
-        raise RequestEntityTooLarge()
-    return data
-
-
-def _discard_rest_of_body() -> None:
-    """Reads and drops what is left of the request body, if it is at most DRAIN_LIMIT."""
-    declared = request.content_length
-    if declared is not None and declared > DRAIN_LIMIT:
-        return  # too much to read for nothing; the client will see the connection reset
-    stream, left = request.environ.get("wsgi.input"), DRAIN_LIMIT
-    while stream is not None and left > 0:
-        try:
-            chunk = stream.read(min(left, 1 << 16))
-        except OSError:
-            return  # the client went silent or away; the connection will be closed
-        if not chunk:
-            break
-        left -= len(chunk)

@@ -20,6 +20,8 @@ APP = {
     "MODEL_DIR": (str(DEFAULT_MODEL_DIR), str, None),
     # A phone photo is 2-6 MB as a JPEG; 8 MiB takes it with room to spare.
     "MAX_CONTENT_LENGTH": (8 * MIB, int, 1),
+    # JSON tensors are large: 50 digits of float text are about 0.5 MB.
+    "V2_MAX_CONTENT_LENGTH": (16 * MIB, int, 1),
     "MAX_BATCH": (256, int, 1),
     "MAX_IMAGE_PIXELS": (4096 * 4096, int, 1),
     "LOG_LEVEL": ("INFO", str, None),

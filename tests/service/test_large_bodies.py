@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from service.routes import DRAIN_LIMIT
+from service.body import DRAIN_LIMIT
 from tests.helpers.servers import request
 
 SIZE = 12 * 1024 * 1024  # over the default 8 MiB limit, more than loopback buffers hold

@@ -1,0 +1,92 @@
+"""The Open Inference Protocol (KServe V2) REST routes, on the same service as /predict.
+
+    GET  /v2                                    server metadata
+    GET  /v2/health/live, /v2/health/ready      liveness, readiness
+    GET  /v2/models/NAME[/versions/V]           model metadata
+    GET  /v2/models/NAME[/versions/V]/ready     model readiness
+    POST /v2/models/NAME[/versions/V]/infer     inference (JSON or binary tensor data)
+
+NAME is the manifest's name and V its version. Errors are {"error": "..."}, as the
+protocol has them. HTTP only: the tensors are service/v2_codec.py's.
+"""
+
+from importlib import metadata
+
+from flask import Blueprint, Response, current_app, g, jsonify, request
+
+from service import body, v2_codec
+from service.errors import NotFound, ServiceError
+
+bp = Blueprint("v2", __name__, url_prefix="/v2")
+MODEL = "/models/<name>"
+VERSIONED = "/models/<name>/versions/<version>"
+
+
+@bp.errorhandler(ServiceError)
+def _error(e: ServiceError):
+    return jsonify(error=e.message), e.status
+
+
+def _model(name: str, version: str | None = None):
+    """The served model, if it is the one named; NotReady (503) or NotFound (404)."""
+    model = current_app.extensions["predictor"].current()
+    if name != model.name:
+        raise NotFound(f"model {name[:60]!r} is unknown; this server serves {model.name!r}")
+    if version is not None and version != model.version:
+        raise NotFound(f"model {name!r} has no version {version[:40]!r}; it serves "
+                       f"version {model.version!r}")
+    return model
+
+
+@bp.get("")
+def server_metadata():
+    try:
+        version = metadata.version("mnist-mlp-service")
+    except metadata.PackageNotFoundError:
+        version = "0.0.0"
+    return jsonify(name="mnist-mlp-service", version=version,
+                   extensions=["binary_tensor_data"])
+
+
+@bp.get("/health/live")
+def live():
+    return jsonify(live=True)
+
+
+@bp.get("/health/ready")
+def ready():
+    current_app.extensions["predictor"].current()  # NotReady -> 503
+    return jsonify(ready=True)
+
+
+@bp.get(MODEL)
+@bp.get(VERSIONED)
+def model_metadata(name: str, version: str | None = None):
+    model = _model(name, version)
+    n_out = model.params[-1][0].shape[1]
+    return jsonify(
+        name=model.name, versions=[model.version], platform="numpy_mlp",
+        inputs=[{"name": v2_codec.INPUT, "datatype": "FP32", "shape": [-1, v2_codec.PIXELS]}],
+        outputs=[{"name": v2_codec.OUTPUT, "datatype": "FP32", "shape": [-1, n_out]}])
+
+
+@bp.get(f"{MODEL}/ready")
+@bp.get(f"{VERSIONED}/ready")
+def model_ready(name: str, version: str | None = None):
+    model = _model(name, version)
+    return jsonify(name=model.name, ready=True)
+
+
+@bp.post(f"{MODEL}/infer")
+@bp.post(f"{VERSIONED}/infer")
+def infer(name: str, version: str | None = None):
+    model = _model(name, version)
+    blob = body.read(body.data, "V2_MAX_CONTENT_LENGTH")
+    parsed = v2_codec.parse(blob, request.headers.get(v2_codec.HEADER_LENGTH),
+                            current_app.config["MAX_BATCH"])
+    probs = current_app.extensions["predictor"].predict_inputs(parsed.x)
+    g.predicted_labels = [int(model.labels[i]) for i in probs.argmax(axis=1)]
+    out, headers = v2_codec.response(probs, parsed, model.name, model.version)
+    mimetype = "application/octet-stream" if headers else "application/json"
+    return Response(out, mimetype=mimetype, headers=headers)
+
