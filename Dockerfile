@@ -14,13 +14,16 @@ WORKDIR /src
 # about 12 MB of installer out of the runtime image.
 RUN python -m venv --without-pip /opt/venv
 
-# Dependencies first, read from pyproject.toml, so editing code reuses this layer. They
-# are pinned by constraints.txt to the versions the tests ran against.
+# Dependencies first, so editing code reuses this layer: requirements.lock (`make lock`)
+# holds pyproject's runtime dependencies and all they need, at the versions the tests ran
+# against, each with the sha256 of its files. --require-hashes makes pip refuse anything
+# unlisted, unpinned or altered. pyproject.toml, which the wheel below needs, comes after,
+# so that edits to it which leave the lock alone reuse this layer too.
 # The cache mount keeps downloaded wheels across builds without putting them in a layer.
-COPY pyproject.toml constraints.txt ./
+COPY requirements.lock ./
 RUN --mount=type=cache,target=/root/.cache/pip \
-    python -c "import tomllib; print(*tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies'], sep='\n')" > /tmp/requirements.txt \
-    && python -m pip --python /opt/venv/bin/python install -c constraints.txt -r /tmp/requirements.txt
+    python -m pip --python /opt/venv/bin/python install --require-hashes -r requirements.lock
+COPY pyproject.toml ./
 
 # README.md stays out: setuptools builds the wheel without it (with a warning), and the
 # image needs no docs.

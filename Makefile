@@ -5,13 +5,15 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 MODEL_OUT ?= models/default
 
-.PHONY: install test lint serve fetch train model bench image constraints clean
+.PHONY: install test lint serve fetch train model bench image lock constraints audit clean
 
-# constraints.txt pins the runtime dependencies to the versions the image gets.
-$(STAMP): pyproject.toml constraints.txt
+# requirements.lock pins the runtime dependencies to the versions the image gets. Used
+# as constraints it pins them and checks their hashes; --no-require-hashes (pip 26.2)
+# lets the editable project and the dev extras, which have no hashes, install too.
+$(STAMP): pyproject.toml requirements.lock
 	test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e ".[dev]" -c constraints.txt
+	$(PY) -m pip install -q --upgrade "pip>=26.2"
+	$(PY) -m pip install -q -e ".[dev]" -c requirements.lock --no-require-hashes
 	touch $@
 
 install: $(STAMP)
@@ -25,10 +27,12 @@ test: lint
 # Serving needs only the runtime dependencies: a venv of its own, installed with
 # progress shown, and then `exec`, so that killing `make serve` stops gunicorn too.
 SERVE_VENV ?= .venv-serve
-$(SERVE_VENV)/.installed: pyproject.toml constraints.txt
+# As in the image: the locked dependencies, hash-checked, then the project alone.
+$(SERVE_VENV)/.installed: pyproject.toml requirements.lock
 	test -x $(SERVE_VENV)/bin/python || python3 -m venv $(SERVE_VENV)
 	@echo "installing the service's runtime dependencies into $(SERVE_VENV)"
-	$(SERVE_VENV)/bin/python -m pip install --progress-bar on -e . -c constraints.txt
+	$(SERVE_VENV)/bin/python -m pip install --progress-bar on --require-hashes -r requirements.lock
+	$(SERVE_VENV)/bin/python -m pip install --progress-bar on --no-deps -e .
 	touch $@
 
 serve: $(SERVE_VENV)/.installed
@@ -56,15 +60,33 @@ bench: fetch
 	$(PY) bench/train_vs_torch.py --time-to-accuracy --configs default --repeats 2
 	$(PY) bench/serve_floor.py --seconds 8 --repeats 3
 	$(PY) bench/reliability.py
+	SOAK_SECONDS=60 $(PY) -m pytest -q -s -p no:randomly tests/service/test_soak.py
 
-# The runtime closure of pyproject's dependencies, resolved afresh in a throwaway venv.
-constraints:
-	rm -rf .constraints-venv && python3 -m venv .constraints-venv
-	.constraints-venv/bin/python -m pip install -q .
-	{ sed -n '/^#/p' constraints.txt; \
-	  .constraints-venv/bin/python -m pip freeze --exclude mnist-mlp-service; } > constraints.txt.new
-	mv constraints.txt.new constraints.txt
-	rm -rf .constraints-venv build
+# requirements.lock: the runtime closure of pyproject's dependencies, each pinned with the
+# sha256 of every file it has on PyPI, resolved by uv (from a throwaway venv). Versions
+# already locked stay while pyproject allows them; `make lock UPGRADE=1` takes the newest.
+# Resolved for Linux and requires-python's floor, so the one lock installs on every supported
+# Python (the dev venv's 3.11 and the image's 3.12 alike). `constraints` is the old name.
+UV_VERSION ?= 0.13.9
+LOCK_PYTHON ?= 3.11
+lock:
+	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && python3 -m venv "$$tmp" \
+	&& "$$tmp/bin/python" -m pip install -q "uv==$(UV_VERSION)" \
+	&& "$$tmp/bin/uv" pip compile pyproject.toml --quiet --generate-hashes \
+		--python-version $(LOCK_PYTHON) --python-platform linux \
+		--custom-compile-command "make lock" $(if $(UPGRADE),--upgrade) -o requirements.lock
+
+constraints: lock
+
+# Looks the locked versions up in PyPI's vulnerability data (needs the internet: CI
+# cannot reach it, so `make test` does not run this). --disable-pip: the lock is the
+# whole closure, pinned and hashed, so nothing is resolved or installed. --strict: a
+# package that could not be looked up fails the audit, which would otherwise report
+# "No known vulnerabilities found" having checked nothing.
+audit:
+	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && python3 -m venv "$$tmp" \
+	&& "$$tmp/bin/python" -m pip install -q pip-audit \
+	&& "$$tmp/bin/pip-audit" --strict --disable-pip -r requirements.lock
 
 CONTAINER_ENGINE ?= docker
 IMAGE ?= mnist-service

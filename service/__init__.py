@@ -16,6 +16,9 @@ def create_app(config=None):
     app = Flask(__name__, static_folder=None)
     app.config.update(settings.resolve(settings.APP, overrides=config))
     app.config.update({k: v for k, v in (config or {}).items() if k not in settings.APP})
+    # Flask reads FLASK_DEBUG from the environment; its debugger runs code for whoever
+    # can reach it, so no environment can switch it on here.
+    app.debug = False
 
     from service import errors, logs, metrics, observe, openapi, page, routes, v2
     from service.predictor import Predictor

@@ -19,11 +19,13 @@ from trainer.integrity import MANIFEST_FILE, WEIGHTS_FILE, ArtifactError
 __all__ = ["ArtifactError", "keep"]
 
 
-def keep(model_dir, store) -> tuple[Path, str]:
+def keep(model_dir, store, accept=None) -> tuple[Path, str]:
     """Copies the checked artifact in `model_dir` into `store`; returns (copy, version).
 
-    Earlier copies are removed: workers hold their model in memory once loaded.
-    Raises ArtifactError (and leaves `store` as it was) when the check fails.
+    `accept(copy)` may refuse the copy with a reason (the workers' full check, run by
+    the master in a child process). Earlier copies are removed once the new one is
+    accepted: workers hold their model in memory once loaded. Raises ArtifactError,
+    and leaves the earlier copies as they were, when a check fails.
     """
     checked = integrity.check(model_dir)
     store = Path(store)
@@ -35,6 +37,10 @@ def keep(model_dir, store) -> tuple[Path, str]:
             (directory / WEIGHTS_FILE).write_bytes(checked.weights)
 
         atomic.publish_dir(copy, fill)
+    reason = accept(copy) if accept is not None else None
+    if reason:
+        atomic.remove_tree(copy)
+        raise ArtifactError(f"{Path(model_dir)}: {reason}")
     for old in store.iterdir():
         if old != copy:
             atomic.remove_tree(old)

@@ -12,6 +12,8 @@ import atexit
 import logging
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -27,6 +29,7 @@ STORE = "MNIST_SERVICE_MODEL_COPIES"
 SHARED_ENV = "MNIST_SERVICE_SHARED_DIR"  # /dev/shm dir of the workers' shared weights
 BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 SHM = "/dev/shm"  # memory-backed: the workers' shared weights (service/shared_weights.py)
+CHECK_SECONDS = 120  # for the child that runs the workers' full check of a new artifact
 
 
 def prepare_environment(environ=os.environ) -> None:
@@ -102,13 +105,26 @@ def share_weights(server) -> None:
         server.log.warning("cannot share the weights between workers in %s (%s)", SHM, e)
 
 
+def full_check(model_dir) -> str | None:
+    """The workers' own verification of `model_dir`, in a short-lived child process (the
+    master must not import numpy); None when it passes, else the reason."""
+    try:
+        out = subprocess.run([sys.executable, "-m", "service.verify", str(model_dir)],
+                             capture_output=True, text=True, timeout=CHECK_SECONDS, check=False)
+    except subprocess.TimeoutExpired:
+        return f"the full check took over {CHECK_SECONDS} s"
+    if out.returncode == 0:
+        return None
+    return (out.stderr.strip().splitlines() or ["the full check failed"])[-1]
+
+
 def choose_model(server, event: str) -> None:
     """Points the workers' MODEL_DIR at a checked copy of the source artifact."""
     source = os.environ[SOURCE]
     try:
         if not os.environ.get(STORE):
             os.environ[STORE] = owned_temp_dir("models")
-        copy, version = last_good.keep(source, os.environ[STORE])
+        copy, version = last_good.keep(source, os.environ[STORE], accept=full_check)
     except last_good.ArtifactError as e:
         if os.environ.get("MODEL_DIR") not in (None, source):
             server.log.error("%s: not loading %s: %s; workers keep the last good copy, %s",

@@ -79,10 +79,13 @@ class Engine:
 
 
 @contextlib.contextmanager
-def container(engine: Engine, image: str, *args: str, port: int, env=None, volumes=()):
-    """Start `image` detached with PORT=`port`; yields its name; always removes it."""
+def container(engine: Engine, image: str, *args: str, port: int, env=None, volumes=(),
+              flags=()):
+    """Start `image` detached with PORT=`port` (and extra run `flags`); yields its name;
+    always removes it."""
     name = f"mnist-test-{uuid.uuid4().hex[:12]}"
-    flags = ["--name", name, *engine.run_flags, *engine.publish_flags(port), "-e", f"PORT={port}"]
+    flags = ["--name", name, *engine.run_flags, *engine.publish_flags(port), "-e", f"PORT={port}",
+             *flags]
     for key, value in (env or {}).items():
         flags += ["-e", f"{key}={value}"]
     for volume in volumes:

@@ -87,8 +87,10 @@ def test_image_serves_shipped_model_as_non_root_and_stops_cleanly(engine, image,
     images, _ = mnist_test
     model = artifact.load(DEFAULT_MODEL)
     port = free_port()
-    with container(engine, image, port=port) as name:
+    # As the Kubernetes manifests run it: a read-only root, only /tmp writable.
+    with container(engine, image, port=port, flags=("--read-only", "--tmpfs=/tmp")) as name:
         wait_healthy(engine, name, image)
+        assert engine("exec", name, "touch", "/app/x", check=False).returncode != 0
         check_predictions(port, model, images[:64])
         status, body = get_json(port, "/predict", *png_upload(images[100]))
         assert status == 200

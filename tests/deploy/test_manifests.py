@@ -141,6 +141,18 @@ def test_service_and_hpa_target_the_deployment():
     assert c["resources"]["requests"]["cpu"], "CPU utilisation needs a CPU request"
 
 
+def test_the_ingress_buffers_and_routes_to_the_service():
+    ingress = load("ingress.yaml")
+    notes = ingress["metadata"]["annotations"]
+    prefix = "nginx.ingress.kubernetes.io/"
+    assert notes[prefix + "proxy-request-buffering"] == notes[prefix + "proxy-buffering"] == "on"
+    assert notes[prefix + "proxy-body-size"] == "17m"  # over V2_MAX_CONTENT_LENGTH (16 MiB)
+    backend = ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]
+    service = load("service.yaml")
+    assert backend["name"] == service["metadata"]["name"]
+    assert backend["port"]["name"] in {p["name"] for p in service["spec"]["ports"]}
+
+
 def test_compose_trains_then_serves_the_output():
     compose = yaml.safe_load((ROOT / "compose.yaml").read_text(encoding="utf-8"))
     trainer, service = compose["services"]["trainer"], compose["services"]["service"]
@@ -156,6 +168,16 @@ def test_compose_trains_then_serves_the_output():
     mount = next(m for m in volumes if out.startswith(m + "/"))
     assert served[mount] == volumes[mount] and volumes[mount] in compose["volumes"]
     assert service["environment"]["MODEL_DIR"] == out
+
+
+def test_compose_puts_nginx_with_the_shipped_config_in_front():
+    compose = yaml.safe_load((ROOT / "compose.yaml").read_text(encoding="utf-8"))
+    proxy = compose["services"]["proxy"]
+    assert "service" in proxy["depends_on"]
+    assert "./deploy/nginx/nginx.conf:/etc/nginx/nginx.conf:ro" in proxy["volumes"]
+    conf = (ROOT / "deploy" / "nginx" / "nginx.conf").read_text()
+    assert "server service:8000;" in conf and "listen 8080;" in conf
+    assert any(p.endswith(":8080") for p in proxy["ports"])
 
 
 def test_compose_config_is_accepted_by_podman_compose():

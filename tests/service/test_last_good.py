@@ -11,6 +11,7 @@ import pytest
 
 from service import last_good
 from tests.conftest import write_tiny_model
+from tests.helpers.artifacts import WRONG_CONTENTS
 from trainer import artifact
 
 MAX_REQUESTS = 2000  # bounds the background load of the HUP test
@@ -41,16 +42,24 @@ def _wait_for(predicate, what: str) -> None:
         time.sleep(0.05)
 
 
-def test_hup_onto_a_truncated_artifact_keeps_the_last_good_model(gunicorn_server,
-                                                                 tiny_model_dir):
+def _truncate(d):
+    npz = d / "model.npz"
+    npz.write_bytes(npz.read_bytes()[: npz.stat().st_size // 2])
+
+
+@pytest.mark.parametrize(("breaks", "says"), [
+    pytest.param(_truncate, "model.npz: sha256", id="truncated"), *WRONG_CONTENTS])
+def test_hup_onto_a_broken_artifact_keeps_the_last_good_model(gunicorn_server, tiny_model_dir,
+                                                              breaks, says):
+    """Broken bytes fail the master's own check; contents that cannot be served (their
+    SHA-256 matches) fail the workers' full check, which the master runs in a child."""
     old = json.loads((tiny_model_dir / "model.json").read_text())["version"]
     server = gunicorn_server(tiny_model_dir, workers=2)
 
     def ready_lines() -> int:
         return sum("model ready" in r.get("msg", "") for r in server.log_records())
 
-    npz = tiny_model_dir / "model.npz"
-    npz.write_bytes(npz.read_bytes()[: npz.stat().st_size // 2])
+    breaks(tiny_model_dir)
     stop, seen, failures = threading.Event(), [], []
     loader_thread = threading.Thread(target=server.predict_until, args=(stop, seen, failures),
                                      kwargs={"max_requests": MAX_REQUESTS, "seconds": 2 * WAIT})
@@ -69,7 +78,7 @@ def test_hup_onto_a_truncated_artifact_keeps_the_last_good_model(gunicorn_server
     assert server.get_json("/readyz")["model"]["version"] == old
     errors = [r["msg"] for r in server.log_records() if r.get("level") == "ERROR"]
     assert len(errors) == 1 and "HUP: not loading" in errors[0], errors
-    assert "model.npz: sha256" in errors[0] and "last good copy" in errors[0]
+    assert says in errors[0] and "last good copy" in errors[0]
     # Repaired, a second HUP serves the new model.
     new = write_tiny_model(tiny_model_dir, seed=1)["version"]
     os.kill(server.proc.pid, signal.SIGHUP)

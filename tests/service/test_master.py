@@ -2,15 +2,17 @@
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from service import master
 from tests.conftest import write_tiny_model
-from tests.helpers.servers import CONF, ROOT, free_port
+from tests.helpers.servers import CONF, ROOT, Gunicorn, free_port
 
 
 class Log:
@@ -184,3 +186,21 @@ def test_the_master_makes_a_shared_weights_dir_in_dev_shm(master_env):
     assert path.name.startswith(f"{master.PREFIX}{os.getpid()}-weights-")
     master.on_exit(server)
     assert not path.exists()
+
+
+def test_the_temp_dirs_of_a_killed_master_go_at_the_next_start(tmp_path, tiny_model_dir):
+    env = {"TMPDIR": str(tmp_path)}
+    first = Gunicorn(model_dir=tiny_model_dir, workers=1, env=env, log_dir=tmp_path)
+    pid = first.proc.pid
+    left = [*tmp_path.glob(f"{master.PREFIX}{pid}-*"),
+            *Path(master.SHM).glob(f"{master.PREFIX}{pid}-*")]
+    first.stop(signal.SIGKILL)  # no on_exit, no atexit: its directories stay
+    assert left and all(p.exists() for p in left)
+    time.sleep(2)  # its worker notices its parent is gone and exits
+    second = Gunicorn(model_dir=tiny_model_dir, workers=1, env=env, log_dir=tmp_path)
+    try:
+        assert not any(p.exists() for p in left)
+        removed = [r["msg"] for r in second.log_records() if "no longer runs" in r["msg"]]
+        assert len(removed) == len(left)
+    finally:
+        second.stop()

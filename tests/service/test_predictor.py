@@ -1,8 +1,5 @@
 """Predictor life cycle: a bad artifact never serves; a good one answers as written out."""
 
-import hashlib
-import io
-import json
 import logging
 import re
 
@@ -11,24 +8,11 @@ import pytest
 
 from service.errors import NotReady
 from service.predictor import Predictor
-from tests.helpers.artifacts import DAMAGES
-from trainer import artifact, network
+from tests.helpers.artifacts import DAMAGES, WRONG_CONTENTS, write_raw
 
 
 def error_lines(caplog) -> list[str]:
     return [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
-
-
-def write_raw(model_dir, params, **overrides):
-    """An artifact whose manifest matches its npz byte for byte, bypassing save()'s checks."""
-    model_dir.mkdir(parents=True, exist_ok=True)
-    buf = io.BytesIO()
-    arrays = {f"{k}{i}": a for i, (w, b) in enumerate(params) for k, a in (("W", w), ("b", b))}
-    np.savez(buf, **arrays)
-    (model_dir / "model.npz").write_bytes(buf.getvalue())
-    manifest = artifact.build_manifest(params, hashlib.sha256(buf.getvalue()).hexdigest())
-    manifest.update(overrides)
-    (model_dir / "model.json").write_text(json.dumps(manifest))
 
 
 def test_good_model_is_ready_with_read_only_arrays(tiny_model_dir, caplog):
@@ -55,13 +39,12 @@ def test_bad_artifact_is_not_ready_with_one_log_line(tiny_model_dir, caplog, bre
         predictor.predict(np.zeros((1, 28, 28), dtype=np.float32))
 
 
-def test_nan_weights_are_not_ready(tmp_path, caplog):
-    params = network.init([784, 8, 10], np.random.default_rng(0))
-    params[0][0][3, 3] = np.nan
-    write_raw(tmp_path / "m", params)
+@pytest.mark.parametrize(("breaks", "says"), WRONG_CONTENTS)
+def test_contents_that_cannot_be_served_are_not_ready(tmp_path, caplog, breaks, says):
+    breaks(tmp_path / "m")
     predictor = Predictor(tmp_path / "m")
     assert predictor.load() is False
-    assert "NaN" in predictor.reason and len(error_lines(caplog)) == 1
+    assert says in predictor.reason and len(error_lines(caplog)) == 1
 
 
 def test_weights_that_overflow_are_not_ready(tmp_path):
@@ -72,19 +55,6 @@ def test_weights_that_overflow_are_not_ready(tmp_path):
     with np.errstate(over="ignore", invalid="ignore"):
         assert predictor.load() is False
     assert "non-finite probabilities" in predictor.reason
-
-
-def test_model_of_another_shape_is_not_ready(tmp_path):
-    write_raw(tmp_path / "m", network.init([100, 8, 10], np.random.default_rng(0)))
-    predictor = Predictor(tmp_path / "m")
-    assert predictor.load() is False and "takes 100 inputs" in predictor.reason
-
-
-def test_labels_that_are_not_digits_are_not_ready(tmp_path):
-    params = network.init([784, 8, 3], np.random.default_rng(0))
-    write_raw(tmp_path / "m", params, labels=["cat", "dog", "cow"])
-    predictor = Predictor(tmp_path / "m")
-    assert predictor.load() is False and "labels" in predictor.reason
 
 
 def _written_out(params, x):

@@ -12,6 +12,7 @@ import time
 import pytest
 
 from tests.helpers.servers import HOST
+from tests.helpers.slow import Tricklers
 from tests.service.conftest import instances_body
 
 STALLED = 8
@@ -77,3 +78,26 @@ def test_a_slow_but_steady_body_is_served(server):
         sock.sendall(piece)
     head, _, payload = _read_all(sock).partition(b"\r\n\r\n")
     assert head.split()[1] == b"200" and len(json.loads(payload)["predictions"]) == 1
+
+
+def _timed(call) -> tuple[int, float]:
+    t0 = time.monotonic()
+    status = call()[0]
+    return status, time.monotonic() - t0
+
+
+def test_64_trickling_clients_do_not_delay_anyone_else(gunicorn_server, tiny_model_dir):
+    """Each holds a connection and sends its headers a byte every half second, never
+    silent long enough for READ_TIMEOUT; the service answers others meanwhile."""
+    server = gunicorn_server(tiny_model_dir, workers=2)
+    with Tricklers(server.port, count=64, interval=0.5) as slow:
+        timings = []
+        for _ in range(5):
+            timings.append(_timed(lambda: server.get("/healthz", timeout=5)))
+            timings.append(_timed(lambda: server.predict(instances_body(1))))
+            time.sleep(0.2)
+        open_still = len(slow.socks)
+    print(f"\n64 trickling clients: slowest other answer {max(s for _, s in timings):.3f} s")
+    assert all(status == 200 for status, _ in timings), timings
+    assert max(seconds for _, seconds in timings) < 1.0, timings
+    assert open_still >= 60  # they really were being held, not refused
