@@ -134,14 +134,21 @@ def train(cfg: Config, out, data_dir, *, resume: bool = False, log=print,
                 on_epoch(epoch)
     final = state.best if state.best is not None else params
     manifest = _export(cfg, out, final, data_dir, digests, work=work, state=state)
-    shutil.rmtree(work, ignore_errors=True)
+    _remove_run_dir(work)
     return manifest
+
+
+def _remove_run_dir(work: Path) -> None:
+    """Remove `work`, the checkpoint first: a kill midway must not leave a checkpoint
+    without its metrics.jsonl, which --resume would take up and then fail to export."""
+    (work / checkpoint.FILE).unlink(missing_ok=True)
+    shutil.rmtree(work, ignore_errors=True)
 
 
 def _start(cfg, work: Path, params, opt, rng, *, resume: bool, log) -> RunState:
     """A fresh state, or the state restored from work/checkpoint.npz in place."""
     if not resume:
-        shutil.rmtree(work, ignore_errors=True)
+        _remove_run_dir(work)
         work.mkdir(parents=True)
         return RunState()
     saved, opt_arrays, best, meta = checkpoint.load(work / checkpoint.FILE)
