@@ -8,7 +8,7 @@ GUNICORN_CMD_ARGS override what is set here.
 
 import os
 
-from service import master, settings
+from service import gunicorn_logs, master, settings
 
 try:
     _server = settings.server()
@@ -37,8 +37,8 @@ preload_app = False  # workers import the app (and numpy); a HUP re-imports it
 control_socket_disable = True
 loglevel = _server["LOG_LEVEL"].lower()
 accesslog = None  # the app logs each request with its request id
-logger_class = master.Logger
-logconfig_dict = master.log_config(_server["LOG_LEVEL"])
+logger_class = gunicorn_logs.Logger
+logconfig_dict = gunicorn_logs.config(_server["LOG_LEVEL"])
 
 on_starting = master.on_starting
 on_reload = master.on_reload

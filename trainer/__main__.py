@@ -4,6 +4,7 @@ Every expected failure (bad option, bad data, bad model, divergence,
 interruption) ends with one line on stderr and a non-zero exit status.
 """
 
+import dataclasses
 import os
 import sys
 
@@ -76,7 +77,7 @@ def _train(parser, args) -> int:
 
     if args.patience and not args.val_split:
         parser.error("--patience needs a validation set: add --val-split, e.g. 0.1")
-    fields = {f.name for f in train.dataclasses.fields(train.Config)}
+    fields = {f.name for f in dataclasses.fields(train.Config)}
     cfg = train.Config(**{k: v for k, v in vars(args).items() if k in fields})
     directory = args.data_dir or data.default_data_dir(args.dataset)
     if args.verify or args.dataset != "mnist":

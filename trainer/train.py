@@ -13,49 +13,11 @@ from pathlib import Path
 
 import numpy as np
 
-from trainer import artifact, atomic, checkpoint, data, inference, network, optim, scores
-from trainer.augment import Distortion
-from trainer.loop import StopFlag, TrainError, evaluate_arrays, lr_at, run_epoch
+from trainer import atomic, checkpoint, data, export, inference, network, optim
+from trainer.config import Config
+from trainer.loop import StopFlag, evaluate_arrays, lr_at, run_epoch
 
-
-@dataclasses.dataclass(frozen=True)
-class Config:
-    """Every hyperparameter; stored in the manifest and checked on --resume."""
-
-    hidden: tuple[int, ...] = (512,)
-    optimizer: str = "rmsprop"
-    lr: float = 1e-3
-    momentum: float = 0.9
-    batch_size: int = 128
-    epochs: int = 5
-    weight_decay: float = 0.0
-    dropout: float = 0.0
-    lr_schedule: str = "constant"
-    warmup: float = 0.0  # epochs of linear learning-rate warm-up
-    lr_step: int = 10
-    lr_gamma: float = 0.1
-    val_split: float = 0.0
-    patience: int = 0
-    seed: int = 0
-    train_limit: int = 0  # 0 = every training example; N = the first N (smoke runs)
-    dataset: str = "mnist"
-    verify: bool = True
-    augment: tuple[str, ...] = ()  # distortions drawn afresh every epoch: affine, elastic
-    rotate: float = Distortion.rotate
-    scale: float = Distortion.scale
-    shear: float = Distortion.shear
-    shift: float = Distortion.shift
-    elastic_alpha: float = Distortion.alpha
-    elastic_sigma: float = Distortion.sigma
-
-    def as_json(self) -> dict:
-        return {**dataclasses.asdict(self), "hidden": list(self.hidden),
-                "augment": list(self.augment)}
-
-    def distortion(self) -> Distortion:
-        return Distortion(kinds=self.augment, rotate=self.rotate, scale=self.scale,
-                                  shear=self.shear, shift=self.shift,
-                                  alpha=self.elastic_alpha, sigma=self.elastic_sigma)
+__all__ = ["Config", "Interrupted", "RunState", "run_dir", "train"]
 
 
 @dataclasses.dataclass
@@ -133,7 +95,7 @@ def train(cfg: Config, out, data_dir, *, resume: bool = False, log=print,
             if on_epoch is not None:
                 on_epoch(epoch)
     final = state.best if state.best is not None else params
-    manifest = _export(cfg, out, final, data_dir, digests, work=work, state=state)
+    manifest = export.export(cfg, out, final, data_dir, digests, work=work, state=state)
     _remove_run_dir(work)
     return manifest
 
@@ -202,39 +164,3 @@ def _log_epoch(log, cfg, row) -> None:
            f" val_loss {row['val_loss']:.4f} val_acc {row['val_accuracy']:.4f}")
     log(f"epoch {row['epoch']}/{cfg.epochs} loss {row['train_loss']:.4f} "
         f"acc {row['train_accuracy']:.4f}{val} lr {row['lr']:.2e} {row['seconds']:.1f}s")
-
-
-def _export(cfg, out, params, data_dir, digests, *, work, state) -> dict:
-    images, labels, test_digests = data.load_split(data_dir, "test", cfg.verify, cfg.dataset)
-    y = labels.astype(np.intp)
-    probs = inference.probabilities(params, inference.as_inputs(images))
-    pred = probs.argmax(axis=1)
-    test_loss = float(-np.log(np.maximum(probs[np.arange(len(y)), y], 1e-30)).mean())
-    rows = [json.loads(line) for line in
-            (work / "metrics.jsonl").read_text(encoding="utf-8").splitlines() if line]
-    metrics = {"test_accuracy": scores.accuracy(y, pred), "test_loss": test_loss,
-               "per_class_accuracy": scores.per_class_accuracy(y, pred, probs.shape[1]),
-               "epochs_run": state.epoch, "stopped_early": state.stopped_early,
-               "train_seconds": round(sum(r["seconds"] for r in rows), 3)}
-    if rows:
-        metrics.update({k: rows[-1][k] for k in
-                        ("train_loss", "train_accuracy", "val_loss", "val_accuracy")})
-    if not all(v is None or np.isfinite(v) for v in _numbers(metrics)):
-        raise TrainError(f"{out}: refusing to export non-finite metrics {metrics}; "
-                         "lower --lr")
-    return artifact.save(
-        out, params, extras=[work / "metrics.jsonl"], name=f"{cfg.dataset}-mlp",
-        labels=data.LABELS[cfg.dataset], training=cfg.as_json(), metrics=metrics,
-        data={"dataset": cfg.dataset, "verified": cfg.verify,
-              "sha256": {**digests, **test_digests}})
-
-
-def _numbers(obj):
-    if isinstance(obj, dict):
-        for v in obj.values():
-            yield from _numbers(v)
-    elif isinstance(obj, list):
-        for v in obj:
-            yield from _numbers(v)
-    elif isinstance(obj, float):
-        yield obj

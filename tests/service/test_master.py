@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from service import master
+from service import master, tempdirs
 from tests.conftest import write_tiny_model
 from tests.helpers.servers import CONF, ROOT, Gunicorn, free_port
 
@@ -38,12 +38,12 @@ class FakeServer:
 def master_env(monkeypatch, tmp_path):
     """A clean environment for the hooks (restored after), temp dirs under tmp_path."""
     saved = dict(os.environ)
-    for var in (master.SOURCE, master.STORE, master.OWNED, master.METRICS_ENV, "MODEL_DIR",
+    for var in (master.SOURCE, master.STORE, tempdirs.OWNED, master.METRICS_ENV, "MODEL_DIR",
                 *master.BLAS_THREADS):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
     yield tmp_path
-    master.remove_owned_dirs()
+    tempdirs.remove_owned()
     os.environ.clear()
     os.environ.update(saved)
 
@@ -94,21 +94,21 @@ def test_with_no_room_for_a_copy_workers_load_the_source(master_env):
 def test_orphans_of_dead_masters_are_removed_and_live_ones_kept(master_env):
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                           capture_output=True, text=True, check=True).stdout.strip()
-    orphan = master_env / f"{master.PREFIX}{dead}-metrics-abc"
-    live = master_env / f"{master.PREFIX}{os.getpid()}-models-abc"
+    orphan = master_env / f"{tempdirs.PREFIX}{dead}-metrics-abc"
+    live = master_env / f"{tempdirs.PREFIX}{os.getpid()}-models-abc"
     other = master_env / "someone-elses-dir"
     for path in (orphan, live, other):
         path.mkdir()
-    assert master.remove_orphans(str(master_env)) == [str(orphan)]
+    assert tempdirs.remove_orphans(str(master_env)) == [str(orphan)]
     assert not orphan.exists() and live.exists() and other.exists()
 
 
 def test_owned_dirs_go_with_their_master_only(master_env):
-    path = Path(master.owned_temp_dir("metrics"))
-    assert path.name.startswith(f"{master.PREFIX}{os.getpid()}-metrics-")
-    master.remove_owned_dirs(pid=os.getpid() + 1)  # as in a forked worker: not its dirs
+    path = Path(tempdirs.make("metrics"))
+    assert path.name.startswith(f"{tempdirs.PREFIX}{os.getpid()}-metrics-")
+    tempdirs.remove_owned(pid=os.getpid() + 1)  # as in a forked worker: not its dirs
     assert path.exists()
-    master.remove_owned_dirs(pid=os.getpid())
+    tempdirs.remove_owned(pid=os.getpid())
     assert not path.exists()
 
 
@@ -123,8 +123,8 @@ def test_a_given_metrics_dir_is_wiped_of_old_counts(master_env):
 
 def _serve(tmp_path, **env) -> subprocess.CompletedProcess:
     """`python -m service`, as `make serve` and the image start it, to its exit."""
-    environ = {k: v for k, v in os.environ.items()
-               if k not in ("PROMETHEUS_MULTIPROC_DIR", master.SOURCE, master.STORE, master.OWNED)}
+    ours = ("PROMETHEUS_MULTIPROC_DIR", master.SOURCE, master.STORE, tempdirs.OWNED)
+    environ = {k: v for k, v in os.environ.items() if k not in ours}
     environ.update({"TMPDIR": str(tmp_path), "BIND_HOST": "127.0.0.1", **env})
     return subprocess.run([sys.executable, "-m", "service"], cwd=ROOT, env=environ,
                           capture_output=True, text=True, timeout=60, check=False)
@@ -163,7 +163,7 @@ def test_a_port_in_use_leaves_no_temp_dirs(tmp_path, tiny_model_dir):
         out = _serve(tmp_path, PORT=str(port), MODEL_DIR=str(tiny_model_dir),
                         GUNICORN_CMD_ARGS="--timeout 5")
     assert out.returncode != 0
-    assert list(tmp_path.glob(f"{master.PREFIX}*")) == [], out.stdout[-2000:]
+    assert list(tmp_path.glob(f"{tempdirs.PREFIX}*")) == [], out.stdout[-2000:]
 
 
 def test_the_master_imports_no_numpy():
@@ -177,13 +177,13 @@ def test_the_master_imports_no_numpy():
 
 
 def test_the_master_makes_a_shared_weights_dir_in_dev_shm(master_env):
-    if not os.access(master.SHM, os.W_OK):
+    if not os.access(tempdirs.SHM, os.W_OK):
         pytest.skip("no writable /dev/shm here")
     server = FakeServer()
     master.share_weights(server)
     path = Path(os.environ[master.SHARED_ENV])
-    assert path.parent == Path(master.SHM) and path.is_dir()
-    assert path.name.startswith(f"{master.PREFIX}{os.getpid()}-weights-")
+    assert path.parent == Path(tempdirs.SHM) and path.is_dir()
+    assert path.name.startswith(f"{tempdirs.PREFIX}{os.getpid()}-weights-")
     master.on_exit(server)
     assert not path.exists()
 
@@ -192,8 +192,8 @@ def test_the_temp_dirs_of_a_killed_master_go_at_the_next_start(tmp_path, tiny_mo
     env = {"TMPDIR": str(tmp_path)}
     first = Gunicorn(model_dir=tiny_model_dir, workers=1, env=env, log_dir=tmp_path)
     pid = first.proc.pid
-    left = [*tmp_path.glob(f"{master.PREFIX}{pid}-*"),
-            *Path(master.SHM).glob(f"{master.PREFIX}{pid}-*")]
+    left = [*tmp_path.glob(f"{tempdirs.PREFIX}{pid}-*"),
+            *Path(tempdirs.SHM).glob(f"{tempdirs.PREFIX}{pid}-*")]
     first.stop(signal.SIGKILL)  # no on_exit, no atexit: its directories stay
     assert left and all(p.exists() for p in left)
     time.sleep(2)  # its worker notices its parent is gone and exits

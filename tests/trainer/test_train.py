@@ -12,6 +12,7 @@ import pytest
 from tests.conftest import write_tiny_model
 from tests.trainer._synth import write_dataset, write_idx
 from trainer import artifact, atomic, data, evaluate, inference, train
+from trainer.loop import TrainError
 
 BASE = train.Config(hidden=(32,), optimizer="adam", lr=3e-3, batch_size=32, epochs=3,
                     seed=1, verify=False)
@@ -117,7 +118,7 @@ def test_early_stopping_exports_the_best_epoch(tmp_path, synth_dir):
                               patience=2)
     try:
         manifest = _train(cfg, tmp_path / "m", synth_dir)
-    except train.TrainError:
+    except TrainError:
         pytest.skip("diverged to NaN before early stopping could trigger")
     rows = [json.loads(line) for line in (tmp_path / "m" / "metrics.jsonl").open()]
     assert manifest["metrics"]["stopped_early"] and len(rows) < 30
@@ -129,7 +130,7 @@ def test_divergence_exports_nothing_and_keeps_the_old_model(tmp_path, synth_dir)
     out = tmp_path / "m"
     old = write_tiny_model(out)
     cfg = dataclasses.replace(BASE, optimizer="sgd", lr=1e30)
-    with pytest.raises(train.TrainError, match="lower --lr"):
+    with pytest.raises(TrainError, match="lower --lr"):
         _train(cfg, out, synth_dir)
     assert artifact.load(out).version == old["version"]
 
