@@ -71,10 +71,7 @@ def check_batch(count: int, max_batch: int) -> None:
 
 def instances(data: bytes, max_batch: int) -> np.ndarray:
     """{"instances": [784 numbers | 28x28 nested numbers, ...]} -> float32 (B, 28, 28)."""
-    try:
-        body = orjson.loads(data)
-    except orjson.JSONDecodeError:
-        body = _lenient_json(data)
+    body = parse_json(data)
     if not isinstance(body, dict) or "instances" not in body:
         raise BadRequest('expected a JSON object {"instances": [...]}', code="malformed_json")
     found = body["instances"]
@@ -94,9 +91,13 @@ def instances(data: bytes, max_batch: int) -> np.ndarray:
     return values
 
 
-def _lenient_json(data: bytes):
-    """Python's parser, for what orjson refuses but a client means as a number (NaN,
-    Infinity, 1e999): those get the 422 that names the value, not a parse error."""
+def parse_json(data: bytes):
+    """A JSON body, or a 400. orjson first; Python's parser for what orjson refuses but a
+    client means as a number (NaN, Infinity, 1e999), so that the range check names it."""
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        pass
     try:
         return json.loads(data)
     except (ValueError, RecursionError) as e:  # JSONDecodeError and UnicodeDecodeError

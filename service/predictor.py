@@ -58,10 +58,15 @@ class Predictor:
         """Model inputs float32 (B, 784) in [0, 1] -> probabilities float32 (B, K)."""
         return self.current().probabilities(x)
 
+    def labels_of(self, probs: np.ndarray) -> list[int]:
+        """The digit each row of (B, K) probabilities reads as."""
+        labels = self.current().labels
+        return [int(labels[i]) for i in probs.argmax(axis=1)]
+
     def postprocess(self, probs: np.ndarray, pixels: np.ndarray | None = None) -> dict:
         """(B, K) probabilities -> the /predict answer; with `pixels`, what the model saw."""
         model = self.current()
-        labels = [int(model.labels[i]) for i in probs.argmax(axis=1)]
+        labels = self.labels_of(probs)
         rows = probs.astype(np.float64).tolist()
         predictions = [{"label": label, "probabilities": row}
                        for label, row in zip(labels, rows, strict=True)]

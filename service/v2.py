@@ -84,8 +84,9 @@ def infer(name: str, version: str | None = None):
     blob = body.read(body.data, "V2_MAX_CONTENT_LENGTH")
     parsed = v2_codec.parse(blob, request.headers.get(v2_codec.HEADER_LENGTH),
                             current_app.config["MAX_BATCH"])
-    probs = current_app.extensions["predictor"].predict_inputs(parsed.x)
-    g.predicted_labels = [int(model.labels[i]) for i in probs.argmax(axis=1)]
+    predictor = current_app.extensions["predictor"]
+    probs = predictor.predict_inputs(parsed.x)
+    g.predicted_labels = predictor.labels_of(probs)
     out, headers = v2_codec.response(probs, parsed, model.name, model.version)
     mimetype = "application/octet-stream" if headers else "application/json"
     return Response(out, mimetype=mimetype, headers=headers)

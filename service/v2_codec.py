@@ -7,13 +7,13 @@ scaled by the trainer's own function. The one output, `probabilities`, is FP32 o
 shape [-1, 10]. Every problem is a BadRequest (400) that says what was expected.
 """
 
-import json
 import math
 from dataclasses import dataclass
 
 import numpy as np
 import orjson
 
+from service.decode import parse_json
 from service.errors import BadRequest
 from trainer.inference import as_inputs
 
@@ -33,13 +33,7 @@ class Request:
 def parse(body: bytes, header_length: str | None, max_batch: int) -> Request:
     """The request `body` (with the binary extension's JSON length, if sent)."""
     head, binary = _split(body, header_length)
-    try:
-        request = orjson.loads(head)
-    except orjson.JSONDecodeError:
-        try:  # Python's parser takes NaN and Infinity, which the range check then names
-            request = json.loads(head)
-        except (ValueError, RecursionError) as e:
-            raise BadRequest(f"malformed JSON inference request ({str(e)[:200]})") from e
+    request = parse_json(head)
     if not isinstance(request, dict) or not isinstance(request.get("inputs"), list):
         raise BadRequest('expected a JSON object with "inputs": [{"name", "shape", '
                          '"datatype", "data"}]')

@@ -33,10 +33,9 @@ def relu(z: np.ndarray) -> np.ndarray:
 
 def logits(params: Params, x: np.ndarray) -> np.ndarray:
     """Inference logits (B, n_out) of float32 inputs x (B, n_in)."""
-    if len(x) > SPARSE_ROWS:
+    if not len(x) or len(x) > SPARSE_ROWS:
         return dense_logits(params, x)
-    return np.concatenate([_row_logits(params, row[None]) for row in x]) if len(x) else \
-        dense_logits(params, x)
+    return np.concatenate([_row_logits(params, row[None]) for row in x])
 
 
 def dense_logits(params: Params, x: np.ndarray) -> np.ndarray:
