@@ -69,8 +69,6 @@ STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/readyz' % os.environ.get('PORT', '8000'), timeout=4)"]
 # `python -m service` checks every setting, then execs gunicorn with the package's
-# gunicorn.conf.py, which binds ${BIND_HOST}:${PORT} (0.0.0.0:8000 here). The graceful
-# timeout (8 s) is below `docker stop`'s default 10 s, so SIGTERM drains in-flight
-# requests and gunicorn exits 0 before the engine would SIGKILL it. Heartbeat files go
-# to /dev/shm: a disk-backed /tmp can stall workers into being killed as "timed out".
-CMD ["python", "-m", "service", "--worker-tmp-dir", "/dev/shm", "--graceful-timeout", "8"]
+# service/server/conf.py: it binds ${BIND_HOST}:${PORT} (0.0.0.0:8000 here), drains
+# within `docker stop`'s 10 s, and keeps heartbeat files in /dev/shm.
+CMD ["python", "-m", "service"]

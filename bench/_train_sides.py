@@ -9,10 +9,13 @@ import time
 
 import numpy as np
 
-from trainer import data, inference, network, optim
-from trainer.batches import minibatches
-from trainer.loop import StopFlag, evaluate_arrays, lr_at, run_epoch
-from trainer.train import Config
+from trainer.artifact import inference
+from trainer.data import idx
+from trainer.data.batches import minibatches
+from trainer.data.fetch import default_data_dir
+from trainer.nn import network, optim
+from trainer.run.loop import StopFlag, evaluate_arrays, lr_at, run_epoch
+from trainer.run.train import Config
 
 # "default" is `python -m trainer train`; "shipped" is the recipe of `make model`
 # (distortions included), over as many epochs as the bench runs.
@@ -24,8 +27,8 @@ CONFIGS = {
 
 
 def mnist():
-    directory = data.default_data_dir()
-    (xtr, ytr), (xte, yte) = (data.load(directory, split) for split in ("train", "test"))
+    directory = default_data_dir()
+    (xtr, ytr), (xte, yte) = (idx.load(directory, split) for split in ("train", "test"))
     return (inference.as_inputs(xtr), ytr.astype(np.intp),
             inference.as_inputs(xte), yte.astype(np.intp))
 

@@ -1,6 +1,6 @@
 """The web framework's floor: Flask under the same gunicorn, doing no model work.
 
-`gunicorn -c service/gunicorn.conf.py "bench.floor_app:create_app()"`. POST /predict
+`gunicorn -c service/server/conf.py "bench.floor_app:create_app()"`. POST /predict
 reads the body and answers a fixed response of the real one's shape; GET /readyz is
 200. Whatever the real service costs above this is decoding, the forward pass,
 metrics and logging.

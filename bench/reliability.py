@@ -27,7 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench import _hostile
 from bench._load import start_load
 from tests.helpers.servers import ROOT, Gunicorn, request
-from trainer import artifact, network
+from trainer.artifact import integrity, store
+from trainer.nn import network
 
 DIGIT = (ROOT / "examples" / "digit_7.png").read_bytes()
 PNG_REQUEST = [("/predict", DIGIT, {"Content-Type": "image/png"})]
@@ -54,7 +55,7 @@ def until(predicate, timeout: float = 30.0) -> float:
 def new_model(model_dir: Path, seed: int) -> str:
     """Writes a different valid 784-512-10 artifact into model_dir; returns its version."""
     params = network.init([784, 512, 10], np.random.default_rng(seed))
-    return artifact.save(model_dir, params, name="reliability")["version"]
+    return store.save(model_dir, params, name="reliability")["version"]
 
 
 def hup(server, model_dir, args) -> dict:
@@ -65,7 +66,7 @@ def hup(server, model_dir, args) -> dict:
 
 def hup_broken(server, model_dir, args) -> dict:
     old, booted = version(server), _ready_lines(server)
-    npz = model_dir / artifact.WEIGHTS_FILE
+    npz = model_dir / integrity.WEIGHTS_FILE
     npz.write_bytes(npz.read_bytes()[: npz.stat().st_size // 2])
     os.kill(server.proc.pid, signal.SIGHUP)
     replaced = until(lambda: _ready_lines(server) >= booted + 2)

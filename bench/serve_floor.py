@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/serve_floor.py [--seconds 10] [--connections 16] [--repeats 3]
 
-Every server runs under service/gunicorn.conf.py on 127.0.0.1 with 2 workers: the
+Every server runs under service/server/conf.py on 127.0.0.1 with 2 workers: the
 real service (models/default) and bench/floor_app.py (the same Flask and gunicorn
 configuration, no model work) with the config's gevent workers, and
 bench/torch_app.py (what a user would write with Flask and PyTorch, same weights)

@@ -1,10 +1,10 @@
 """The peer a user would write: Flask + PyTorch serving the same weights.
 
-`gunicorn -c service/gunicorn.conf.py "bench.torch_app:create_app()"`, MODEL_DIR as for
+`gunicorn -c service/server/conf.py "bench.torch_app:create_app()"`, MODEL_DIR as for
 the service. Pillow decodes the upload, the pixels are divided by 255, a
 torch.nn.Sequential of Linear and ReLU layers with a softmax runs under
 torch.no_grad(), and jsonify answers in the service's shape. PyTorch takes its
-thread count from OMP_NUM_THREADS, which gunicorn.conf.py sets to 1 per worker.
+thread count from OMP_NUM_THREADS, which the gunicorn master sets to 1 per worker.
 """
 
 import io

@@ -4,6 +4,10 @@ Settings come from service/settings.py's defaults, then the environment, then
 `config` (tests pass a mapping), each checked once here. Everything a request
 needs hangs off the app. The parts are imported inside create_app, as in Flask's
 tutorial, so that the gunicorn master can import the package without numpy.
+
+The layers, each a sub-package, a request passing down through them:
+http/ (routes) -> codec/ (bodies to model inputs and back) -> model/ (the served
+model); observe/ records each request; server/ is the gunicorn side.
 """
 
 
@@ -20,20 +24,19 @@ def create_app(config=None):
     # can reach it, so no environment can switch it on here.
     app.debug = False
 
-    from service import errors, logs, metrics, observe, openapi, page, routes, v2
-    from service.predictor import Predictor
+    from service.http import handlers, openapi, page, routes, v2
+    from service.model.predictor import Predictor
+    from service.observe import access, logs, metrics
 
     logs.configure(app.logger, app.config["LOG_LEVEL"])
-    errors.init_app(app)
+    handlers.init_app(app)
     app.extensions["metrics"] = metrics.Metrics()
-    predictor = Predictor(app.config["MODEL_DIR"], logger=app.logger)
+    predictor = Predictor(app.config[settings.MODEL_DIR], logger=app.logger)
     predictor.load()
     app.extensions["predictor"] = predictor
     app.extensions["metrics"].show_model(predictor.model)
-    observe.init_app(app)
-    app.register_blueprint(routes.bp)
-    app.register_blueprint(metrics.bp)
-    app.register_blueprint(openapi.bp)
-    app.register_blueprint(page.bp)
-    app.register_blueprint(v2.bp)
+    app.extensions["openapi"] = openapi.document(app.config)
+    access.init_app(app)
+    for blueprint in (routes.bp, metrics.bp, openapi.bp, page.bp, v2.bp):
+        app.register_blueprint(blueprint)
     return app

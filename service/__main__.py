@@ -12,7 +12,7 @@ from pathlib import Path
 
 from service import settings
 
-CONF = Path(__file__).resolve().parent / "gunicorn.conf.py"
+CONF = Path(__file__).resolve().parent / "server" / "conf.py"
 
 
 def main(argv: list[str]) -> None:

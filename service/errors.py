@@ -1,7 +1,8 @@
-"""One exception per HTTP status, each rendered as {"error": {"code", "message"}}."""
+"""The service's exceptions, each saying its HTTP status (as KServe's do).
 
-from flask import Flask, jsonify
-from werkzeug.exceptions import HTTPException
+Any layer may raise them: the codecs for what a client sent, the model for not
+being ready. service/http/handlers.py renders them in each protocol's shape.
+"""
 
 
 class ServiceError(Exception):
@@ -18,56 +19,28 @@ class ServiceError(Exception):
 
 
 class BadRequest(ServiceError):
-    status = 400
-    code = "bad_request"
-
-
-class RequestTimeout(ServiceError):
-    status = 408
-    code = "request_timeout"
-
-
-class PayloadTooLarge(ServiceError):
-    status = 413
-    code = "payload_too_large"
-
-
-class UnsupportedMediaType(ServiceError):
-    status = 415
-    code = "unsupported_media_type"
-
-
-class Unprocessable(ServiceError):
-    status = 422
-    code = "unprocessable"
+    status, code = 400, "bad_request"
 
 
 class NotFound(ServiceError):
-    status = 404
-    code = "not_found"
+    status, code = 404, "not_found"
+
+
+class RequestTimeout(ServiceError):
+    status, code = 408, "request_timeout"
+
+
+class PayloadTooLarge(ServiceError):
+    status, code = 413, "payload_too_large"
+
+
+class UnsupportedMediaType(ServiceError):
+    status, code = 415, "unsupported_media_type"
+
+
+class Unprocessable(ServiceError):
+    status, code = 422, "unprocessable"
 
 
 class NotReady(ServiceError):
-    status = 503
-    code = "not_ready"
-
-
-def error_response(status: int, code: str, message: str):
-    return jsonify(error={"code": code, "message": message}), status
-
-
-def init_app(app: Flask) -> None:
-    @app.errorhandler(ServiceError)
-    def _service_error(e: ServiceError):
-        return error_response(e.status, e.code, e.message)
-
-    @app.errorhandler(HTTPException)
-    def _http_error(e: HTTPException):
-        # Werkzeug's own errors (404, 405, 413 from MAX_CONTENT_LENGTH) in our JSON shape.
-        code = (e.name or "error").lower().replace(" ", "_")
-        return error_response(e.code or 500, code, e.description or e.name)
-
-    @app.errorhandler(Exception)
-    def _unexpected(e: Exception):
-        app.logger.exception("unhandled error")
-        return error_response(500, "internal", "internal error; see the server log")
+    status, code = 503, "not_ready"

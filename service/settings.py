@@ -1,28 +1,44 @@
 """Every setting of the service: its default, how the environment spells it, its check.
 
-The app reads DEFAULTS, then the environment, then the mapping given to
+The app reads APP's defaults, then the environment, then the mapping given to
 create_app; gunicorn's config reads the server settings through `server()`.
 Each value is checked once at start-up, and a bad one stops the start with the
-variable's name, the value and what to set instead. Standard library only: the
-gunicorn master reads this without importing numpy.
+variable's name, the value and what to set instead. The names of the variables
+the gunicorn master sets for its workers are here too: every environment
+variable the service reads is named in this module. Standard library only.
 """
 
 import os
 from pathlib import Path
 
+from trainer.artifact import MAX_BATCH
+
 # MODEL_DIR when unset: the model shipped beside the package (a source checkout).
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "default"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 MIB = 1024 * 1024
+MODEL_DIR = "MODEL_DIR"
+# Set by the gunicorn master for its workers (service/server/master.py).
+METRICS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"  # prometheus_client reads this name itself
+MODEL_SOURCE_ENV = "MNIST_SERVICE_MODEL_SOURCE"  # the operator's MODEL_DIR, before the copy
+MODEL_COPIES_ENV = "MNIST_SERVICE_MODEL_COPIES"  # where the checked copies are kept
+SHARED_WEIGHTS_ENV = "MNIST_SERVICE_SHARED_DIR"  # /dev/shm dir of the workers' shared weights
+OWNED_DIRS_ENV = "MNIST_SERVICE_OWNED_DIRS"  # os.pathsep-separated: the master's temp dirs
+BLAS_THREADS_ENV = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+# gunicorn's: seconds to drain on SIGTERM, below a container engine's 10 s stop timeout;
+# and the workers' heartbeat files, in memory: a disk-backed /tmp can stall their writes.
+GRACEFUL_TIMEOUT = 8
+HEARTBEAT_DIR = "/dev/shm"
 
 # name: (default, kind, smallest allowed value or None)
 APP = {
-    "MODEL_DIR": (str(DEFAULT_MODEL_DIR), str, None),
+    MODEL_DIR: (str(DEFAULT_MODEL_DIR), str, None),
     # A phone photo is 2-6 MB as a JPEG; 8 MiB takes it with room to spare.
     "MAX_CONTENT_LENGTH": (8 * MIB, int, 1),
     # JSON tensors are large: 50 digits of float text are about 0.5 MB.
     "V2_MAX_CONTENT_LENGTH": (16 * MIB, int, 1),
-    "MAX_BATCH": (256, int, 1),
+    "MAX_BATCH": (MAX_BATCH, int, 1),
     "MAX_IMAGE_PIXELS": (4096 * 4096, int, 1),
     "LOG_LEVEL": ("INFO", str, None),
 }

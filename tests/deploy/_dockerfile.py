@@ -2,9 +2,9 @@
 (Kubernetes manifests, compose.yaml) against what the image actually does."""
 
 import json
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.helpers import ROOT
+
 DOCKERFILE = ROOT / "Dockerfile"
 
 

@@ -6,14 +6,13 @@ import importlib.metadata
 import re
 import shlex
 import tomllib
-from pathlib import Path
 
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from tests.deploy import _dockerfile as df
+from tests.helpers import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 LOCK = ROOT / "requirements.lock"
 FIX = "run `make lock`"
 SHA256 = re.compile(r"--hash=sha256:[0-9a-f]{64}")

@@ -2,7 +2,7 @@
 
 Without a working engine these tests skip, unless REQUIRE_CONTAINER_ENGINE=1 (CI),
 where they fail. The image is built once per module. Answers from the container are
-compared with trainer.artifact.load's probabilities on the same MNIST images within 1e-6.
+compared with trainer.store.load's probabilities on the same MNIST images within 1e-6.
 """
 
 import json
@@ -20,10 +20,10 @@ from tests.deploy import _dockerfile as df
 from tests.deploy._engine import Engine, container, wait_healthy
 from tests.deploy._http import fetch, get_json, png_upload, request_across_stop
 from tests.deploy.test_constraints import pins
+from tests.helpers import ROOT
 from tests.helpers.servers import free_port
-from trainer import artifact, inference
+from trainer.artifact import inference, store
 
-ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_MODEL = ROOT / "models" / "default"
 TOL = 1e-6
 pytestmark = [pytest.mark.slow, pytest.mark.container, pytest.mark.timeout(1200)]
@@ -85,7 +85,7 @@ def check_predictions(port: int, model, images: np.ndarray) -> None:
 
 def test_image_serves_shipped_model_as_non_root_and_stops_cleanly(engine, image, mnist_test):
     images, _ = mnist_test
-    model = artifact.load(DEFAULT_MODEL)
+    model = store.load(DEFAULT_MODEL)
     port = free_port()
     # As the Kubernetes manifests run it: a read-only root, only /tmp writable.
     with container(engine, image, port=port, flags=("--read-only", "--tmpfs=/tmp")) as name:
@@ -172,7 +172,7 @@ def test_kubernetes_job_then_deployment_in_the_engine(engine, image, mnist_dir, 
         deployment = yaml.safe_load((ROOT / "deploy/kubernetes/deployment.yaml").read_text())
         c = deployment["spec"]["template"]["spec"]["containers"][0]
         model_dir = next(e["value"] for e in c["env"] if e["name"] == "MODEL_DIR")
-        trained = artifact.load(claim / Path(model_dir).relative_to("/models"))
+        trained = store.load(claim / Path(model_dir).relative_to("/models"))
 
         port = free_port()
         options, command = pod_run_args(pod, "deployment.yaml", {"/models": claim})
@@ -203,7 +203,7 @@ def test_trainer_job_in_image_then_serve_its_artifact(engine, image, mnist_dir, 
                "--train-limit", "5000", "--out", "/models/new", timeout=600)
     finally:
         engine.remove(name)
-    trained = artifact.load(models / "new")
+    trained = store.load(models / "new")
     assert trained.manifest["training"]["train_limit"] == 5000
     assert trained.manifest["metrics"]["test_accuracy"] > 0.8  # chance is 0.1
 

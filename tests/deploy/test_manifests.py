@@ -12,6 +12,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from service import settings
 from tests.deploy import _dockerfile as df
 
 ROOT = df.ROOT
@@ -87,12 +88,12 @@ def test_deployment_probes_security_and_shutdown():
     assert volumes[mounts["/dev/shm"]]["emptyDir"]["medium"] == "Memory"
     assert "emptyDir" in volumes[mounts["/tmp"]]
     env = env_of(c)
-    # gunicorn.conf.py does not create a given metrics directory: it must be a mount.
-    assert env["PROMETHEUS_MULTIPROC_DIR"].startswith("/tmp/")
-    assert "emptyDir" in volumes[mounts[env["PROMETHEUS_MULTIPROC_DIR"]]]
+    # service/server/conf.py does not create a given metrics directory: it must be a mount.
+    assert env[settings.METRICS_DIR_ENV].startswith("/tmp/")
+    assert "emptyDir" in volumes[mounts[env[settings.METRICS_DIR_ENV]]]
     assert env["BIND_HOST"] == "0.0.0.0"
     # SIGTERM arrives after preStop; gunicorn then needs up to its graceful timeout.
-    graceful = int(df.option(df.cmd(), "--graceful-timeout"))
+    graceful = settings.GRACEFUL_TIMEOUT
     pre_stop = " ".join(c["lifecycle"]["preStop"]["exec"]["command"])
     pause = float(re.search(r"sleep\((\d+(?:\.\d*)?)\)", pre_stop).group(1))
     assert spec["terminationGracePeriodSeconds"] > pause + graceful

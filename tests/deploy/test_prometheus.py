@@ -21,9 +21,9 @@ import pytest
 import yaml
 
 from tests.conftest import write_tiny_model
+from tests.helpers import ROOT
 from tests.helpers.servers import Gunicorn, free_port, request
 
-ROOT = Path(__file__).resolve().parents[2]
 PROM = ROOT / "deploy" / "prometheus"
 GRAFANA = ROOT / "deploy" / "grafana"
 JOB = "mnist-service"

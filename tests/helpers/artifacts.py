@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from tests.conftest import write_tiny_model
-from trainer import artifact, network
+from trainer.artifact import store
+from trainer.nn import network
 
 
 def _truncate(d):
@@ -46,7 +47,7 @@ def write_raw(model_dir, params, **overrides):
     arrays = {f"{k}{i}": a for i, (w, b) in enumerate(params) for k, a in (("W", w), ("b", b))}
     np.savez(buf, **arrays)
     (model_dir / "model.npz").write_bytes(buf.getvalue())
-    manifest = artifact.build_manifest(params, hashlib.sha256(buf.getvalue()).hexdigest())
+    manifest = store.build_manifest(params, hashlib.sha256(buf.getvalue()).hexdigest())
     manifest.update(overrides)
     (model_dir / "model.json").write_text(json.dumps(manifest))
 

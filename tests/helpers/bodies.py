@@ -5,12 +5,12 @@ import json
 import struct
 import uuid
 import zlib
-from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.helpers import ROOT
+
 DIGIT_7 = ROOT / "examples" / "digit_7.png"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

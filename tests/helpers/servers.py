@@ -1,7 +1,7 @@
 """A real gunicorn on 127.0.0.1 at a free port, for the tests and for bench/.
 
 `Gunicorn(app, model_dir=..., workers=..., env=...)` starts
-`gunicorn -c service/gunicorn.conf.py APP`, waits until /readyz answers 200 and
+`gunicorn -c service/server/conf.py APP`, waits until /readyz answers 200 and
 keeps its stdout (JSON log lines) in a file. Traffic only ever goes to 127.0.0.1.
 """
 
@@ -15,8 +15,9 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-CONF = ROOT / "service" / "gunicorn.conf.py"
+from tests.helpers import ROOT
+
+CONF = ROOT / "service" / "server" / "conf.py"
 HOST = "127.0.0.1"
 APP = "service:create_app()"
 START_TIMEOUT = 60.0  # seconds for a cold start of the workers on a busy 2-core machine

@@ -11,11 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.helpers import ROOT
 from tests.helpers.bodies import encode, png, png_header
 
 __all__ = ["encode", "png", "png_header"]
 
-ROOT = Path(__file__).resolve().parents[2]
 RESOURCES = ROOT / "tests" / "resources"
 DEFAULT_MODEL = ROOT / "models" / "default"
 ERROR_STATUSES = {400, 413, 415, 422}

@@ -1,6 +1,6 @@
 """Service fixtures: an app on a tiny model, its test client, and real gunicorn servers.
 
-`gunicorn_server(model_dir, workers=1)` starts `gunicorn -c service/gunicorn.conf.py
+`gunicorn_server(model_dir, workers=1)` starts `gunicorn -c service/server/conf.py
 "service:create_app()"` on 127.0.0.1 at a free port, waits until /readyz answers 200
 and returns a `Server`; every server is stopped when the test ends, whatever happens.
 """

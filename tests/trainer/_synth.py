@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
-from trainer import data
+from trainer.data import idx
 
 
 def idx_bytes(array: np.ndarray) -> bytes:
@@ -39,7 +39,7 @@ def write_dataset(directory: Path, n_train: int = 600, n_test: int = 200, seed: 
     directory.mkdir(parents=True, exist_ok=True)
     for split, n in (("train", n_train), ("test", n_test)):
         images, labels = make_images(n, rng, prototypes)
-        image_name, label_name = data.SPLITS[split]
+        image_name, label_name = idx.SPLITS[split]
         write_idx(directory / image_name, images)
         write_idx(directory / label_name, labels)
     return directory

@@ -1,0 +1,122 @@
+"""What each `python -m trainer` command does, and how its failures end.
+
+Every expected failure (bad option, bad data, bad model, divergence,
+interruption) ends with one line on stderr and a non-zero exit status.
+"""
+
+import dataclasses
+import os
+import sys
+from pathlib import Path
+
+from trainer.artifact.integrity import ArtifactError
+from trainer.cli.options import EXIT_ERROR, EXIT_INTERRUPTED, build_parser
+from trainer.data.fetch import default_data_dir, fetch
+from trainer.data.idx import DataError
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from trainer.publish.onnx_file import OnnxMissing
+    from trainer.run.checkpoint import CheckpointError
+    from trainer.run.loop import TrainError
+    from trainer.run.train import Interrupted
+
+    try:
+        return COMMANDS[args.command](parser, args)
+    except Interrupted as e:
+        print(f"{parser.prog} {args.command}: {e}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except (DataError, ArtifactError, CheckpointError, TrainError, OnnxMissing) as e:
+        print(f"{parser.prog} {args.command}: error: {e}", file=sys.stderr)
+        return EXIT_ERROR
+    except BrokenPipeError:
+        # stdout was closed early (e.g. piped into head); as the Python docs advise,
+        # point it at devnull so the interpreter's final flush does not complain.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_ERROR
+    except OSError as e:
+        print(f"{parser.prog} {args.command}: error: {e}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print(f"{parser.prog} {args.command}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _fetch(parser, args) -> int:
+    directory = args.data_dir or default_data_dir(args.dataset)
+    for name, path in fetch(directory, args.dataset, args.verify).items():
+        print(f"{name}: {path}")
+    return 0
+
+
+def _evaluate(parser, args) -> int:
+    from trainer.eval import evaluate
+
+    result = evaluate.score(args.model, args.data_dir, args.verify, limit=args.limit)
+    print(evaluate.report(result))
+    if args.plots is not None:
+        from trainer.eval import plots
+
+        for path in plots.write_all(Path(args.model), result, args.plots):
+            print(f"wrote {path}", file=sys.stderr)
+    if args.robustness:
+        _robustness(result["model"], args)
+    return 0
+
+
+def _robustness(model, args) -> None:
+    from trainer.artifact import store
+    from trainer.eval import evaluate, robustness
+
+    models = {f"{model.name} {model.version}": model}
+    if args.compare is not None:
+        other = store.load(args.compare)
+        models[f"{other.name} {other.version} (--compare)"] = other
+    images, labels = evaluate.test_split(model, args.data_dir, args.verify, args.limit)
+    print("\nrobustness (test accuracy under each change):")
+    print(robustness.report(robustness.table(models, images, labels)))
+
+
+def _export_onnx(parser, args) -> int:
+    from trainer.publish import onnx_file, triton
+
+    print(f"wrote {onnx_file.export(args.model)}", file=sys.stderr)
+    if args.triton:
+        print(f"wrote {triton.write_repository(args.model, args.triton)}", file=sys.stderr)
+    return 0
+
+
+def _augment_preview(parser, args) -> int:
+    from trainer.data import augment
+    from trainer.eval import preview
+
+    directory = args.data_dir or default_data_dir("mnist")
+    fetch(directory)
+    out = preview.write(args.out, directory, augment.Distortion(kinds=args.augment),
+                        seed=args.seed, rows=args.rows, per_row=args.per_row)
+    print(f"wrote {out}", file=sys.stderr)
+    return 0
+
+
+def _train(parser, args) -> int:
+    from trainer.run import train
+
+    if args.patience and not args.val_split:
+        parser.error("--patience needs a validation set: add --val-split, e.g. 0.1")
+    fields = {f.name for f in dataclasses.fields(train.Config)}
+    cfg = train.Config(**{k: v for k, v in vars(args).items() if k in fields})
+    directory = args.data_dir or default_data_dir(args.dataset)
+    if args.verify or args.dataset != "mnist":
+        # Downloads what is missing; with --no-verify a custom directory is used as it is.
+        fetch(directory, args.dataset, args.verify)
+    manifest = train.train(cfg, args.out, directory, resume=args.resume,
+                           log=lambda msg: print(msg, file=sys.stderr, flush=True))
+    print(f"test accuracy {manifest['metrics']['test_accuracy']:.4f}; "
+          f"model {manifest['version']} written to {args.out}")
+    return 0
+
+
+COMMANDS = {"fetch": _fetch, "train": _train, "evaluate": _evaluate,
+            "export-onnx": _export_onnx, "augment-preview": _augment_preview}

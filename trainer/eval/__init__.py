@@ -1,0 +1,1 @@
+"""Scoring an exported model: accuracy, the robustness table, plots and previews."""

@@ -1,0 +1,1 @@
+"""One training run: its configuration, the epoch loop, checkpoints, and the export."""

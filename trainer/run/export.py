@@ -1,0 +1,51 @@
+"""The end of a training run: the test-set scores, then the artifact with its manifest.
+
+The manifest records the configuration, the scores, the epochs' metrics and the
+SHA-256 of the data files; non-finite scores are never exported.
+"""
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from trainer.artifact import inference, store
+from trainer.artifact.integrity import METRICS_FILE
+from trainer.data import idx
+from trainer.eval import scores
+from trainer.run.loop import TrainError
+
+
+def export(cfg, out, params, data_dir, digests, *, work: Path, state) -> dict:
+    """Score `params` on the test split and publish the artifact at `out`; the manifest."""
+    images, labels, test_digests = idx.load_split(data_dir, "test", cfg.verify, cfg.dataset)
+    y = labels.astype(np.intp)
+    test_loss, pred = scores.loss_and_predicted(params, inference.as_inputs(images), y)
+    rows = [json.loads(line) for line in
+            (work / METRICS_FILE).read_text(encoding="utf-8").splitlines() if line]
+    metrics = {"test_accuracy": scores.accuracy(y, pred), "test_loss": test_loss,
+               "per_class_accuracy": scores.per_class_accuracy(y, pred, params[-1][1].size),
+               "epochs_run": state.epoch, "stopped_early": state.stopped_early,
+               "train_seconds": round(sum(r["seconds"] for r in rows), 3)}
+    if rows:
+        metrics.update({k: rows[-1][k] for k in
+                        ("train_loss", "train_accuracy", "val_loss", "val_accuracy")})
+    if not all(v is None or np.isfinite(v) for v in _numbers(metrics)):
+        raise TrainError(f"{out}: refusing to export non-finite metrics {metrics}; "
+                         "lower --lr")
+    return store.save(
+        out, params, extras=[work / METRICS_FILE], name=f"{cfg.dataset}-mlp",
+        labels=idx.LABELS[cfg.dataset], training=cfg.as_json(), metrics=metrics,
+        data={"dataset": cfg.dataset, "verified": cfg.verify,
+              "sha256": {**digests, **test_digests}})
+
+
+def _numbers(obj):
+    if isinstance(obj, dict):
+        for v in obj.values():
+            yield from _numbers(v)
+    elif isinstance(obj, list):
+        for v in obj:
+            yield from _numbers(v)
+    elif isinstance(obj, float):
+        yield obj
