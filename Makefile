@@ -60,7 +60,7 @@ bench: fetch
 	$(PY) bench/train_vs_torch.py --time-to-accuracy --configs default --repeats 2
 	$(PY) bench/serve_floor.py --seconds 8 --repeats 3
 	$(PY) bench/reliability.py
-	SOAK_SECONDS=60 $(PY) -m pytest -q -s -p no:randomly tests/service/test_soak.py
+	SOAK_SECONDS=60 $(PY) -m pytest -q -s -p no:randomly tests/service/server/test_soak.py
 
 # requirements.lock: the runtime closure of pyproject's dependencies, each pinned with the
 # sha256 of every file it has on PyPI, resolved by uv (from a throwaway venv). Versions

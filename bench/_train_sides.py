@@ -9,13 +9,15 @@ import time
 
 import numpy as np
 
-from trainer.artifact import inference
+from trainer.artifact import PIXELS, inference
 from trainer.data import idx
 from trainer.data.batches import minibatches
 from trainer.data.fetch import default_data_dir
+from trainer.eval import scores
 from trainer.nn import network, optim
-from trainer.run.loop import StopFlag, evaluate_arrays, lr_at, run_epoch
-from trainer.run.train import Config
+from trainer.nn.schedule import lr_at
+from trainer.run.config import Config
+from trainer.run.loop import StopFlag, run_epoch
 
 # "default" is `python -m trainer train`; "shipped" is the recipe of `make model`
 # (distortions included), over as many epochs as the bench runs.
@@ -45,7 +47,7 @@ def _until(result: dict, epoch: int, accuracy: float, target: float | None) -> b
 def numpy_run(cfg: Config, target: float | None = None) -> dict:
     x, y, xte, yte = mnist()
     rng = np.random.default_rng(cfg.seed)
-    params = network.init([784, *cfg.hidden, 10], rng)
+    params = network.init([PIXELS, *cfg.hidden, 10], rng)
     opt = optim.make(cfg.optimizer, network.flatten(params))
     result = {"seconds": []}
     with StopFlag() as stop:
@@ -53,7 +55,8 @@ def numpy_run(cfg: Config, target: float | None = None) -> dict:
             t0 = time.perf_counter()
             run_epoch(cfg, params, opt, (x, y), rng, epoch=epoch, stop=stop)
             result["seconds"].append(time.perf_counter() - t0)
-            if _until(result, epoch, evaluate_arrays(params, xte, yte)[1], target):
+            _, pred = scores.loss_and_predicted(params, xte, yte)
+            if _until(result, epoch, scores.accuracy(yte, pred), target):
                 break
     return result
 
@@ -92,7 +95,7 @@ def torch_run(cfg: Config, target: float | None = None) -> dict:
 
 
 def _torch_model(torch, cfg: Config):
-    layers, sizes = [], [784, *cfg.hidden, 10]
+    layers, sizes = [], [PIXELS, *cfg.hidden, 10]
     for i in range(len(sizes) - 1):
         if i > 0:
             layers += [torch.nn.ReLU(), torch.nn.Dropout(cfg.dropout)]
@@ -120,7 +123,7 @@ def gemm_floor(cfg: Config, target: float | None = None) -> dict:
     """Seconds per epoch of only the matrix products training does, on preallocated
     float32 arrays: per step, each layer's forward product and weight gradient, and
     each hidden layer's delta."""
-    sizes = [784, *cfg.hidden, 10]
+    sizes = [PIXELS, *cfg.hidden, 10]
     rng = np.random.default_rng(0)
     batches = [cfg.batch_size] * (60000 // cfg.batch_size)
     if 60000 % cfg.batch_size:

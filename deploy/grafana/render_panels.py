@@ -87,32 +87,15 @@ def draw(ax, panel: dict, series: list[tuple], stamps: list[datetime]) -> None:
     custom = defaults.get("custom", {})
     fmt = FORMATS.get(defaults.get("unit", ""), lambda v: f"{v:.3g}")
     ax.set_title(panel["title"], fontsize=10, loc="left")
-    if custom.get("stacking", {}).get("mode", "none") != "none" and series:
-        series = sorted(series, key=lambda s: (len(s[0]), s[0]))  # "2" before "10"
-        # A missing series stacks as 0; a time with no series at all stays a gap.
-        empty = [all(math.isnan(vals[i]) for _, vals in series) for i in range(len(stamps))]
-        ax.stackplot(stamps, *[[math.nan if empty[i] else 0.0 if math.isnan(v) else v
-                                for i, v in enumerate(vals)] for _, vals in series],
-                     labels=[name for name, _ in series], alpha=0.85, linewidth=0)
-    else:
-        for name, vals in series:
-            ax.plot(stamps, vals, label=name, linewidth=1.4)
+    _plot(ax, series, stamps, stacked=custom.get("stacking", {}).get("mode", "none") != "none")
     if not series:
         ax.text(0.5, 0.5, "no data", transform=ax.transAxes, ha="center", color="grey")
     bottom, top = ax.get_ylim()
     bottom = defaults.get("min", bottom)
     top = defaults.get("max", top)
     ax.set_ylim(bottom, top)
-    # As in Grafana, a threshold line does not stretch the axis: off scale, it is named.
     if custom.get("thresholdsStyle", {}).get("mode") == "line":
-        for step in defaults.get("thresholds", {}).get("steps", []):
-            if step.get("value") is None:
-                continue
-            if step["value"] <= top:
-                ax.axhline(step["value"], color="red", linestyle="--", linewidth=1)
-            else:
-                ax.set_title(f"alert bound {fmt(step['value'])}, above the scale",
-                             fontsize=7, loc="right", color="red")
+        _thresholds(ax, defaults.get("thresholds", {}).get("steps", []), top, fmt)
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt(v)))
     if defaults.get("decimals") == 0:
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
@@ -122,13 +105,42 @@ def draw(ax, panel: dict, series: list[tuple], stamps: list[datetime]) -> None:
     ax.tick_params(labelsize=7)
     ax.grid(alpha=0.3)
     if series:
-        # As many legend columns as fit the panel's width (7-point text: about 5 px a
-        # character at 80 dpi, plus the handle).
-        width_px = ax.get_position().width * ax.figure.get_figwidth() * DPI
-        longest = max(len(name) for name, _ in series)
-        ncol = max(1, min(len(series), int(width_px // (longest * 5 + 30))))
-        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.1), frameon=False,
-                  ncol=ncol, handlelength=1.2, columnspacing=1.0)
+        _legend(ax, series)
+
+
+def _plot(ax, series: list[tuple], stamps: list[datetime], *, stacked: bool) -> None:
+    if stacked and series:
+        series = sorted(series, key=lambda s: (len(s[0]), s[0]))  # "2" before "10"
+        # A missing series stacks as 0; a time with no series at all stays a gap.
+        empty = [all(math.isnan(vals[i]) for _, vals in series) for i in range(len(stamps))]
+        ax.stackplot(stamps, *[[math.nan if empty[i] else 0.0 if math.isnan(v) else v
+                                for i, v in enumerate(vals)] for _, vals in series],
+                     labels=[name for name, _ in series], alpha=0.85, linewidth=0)
+        return
+    for name, vals in series:
+        ax.plot(stamps, vals, label=name, linewidth=1.4)
+
+
+def _thresholds(ax, steps: list[dict], top: float, fmt) -> None:
+    """As in Grafana, a threshold line does not stretch the axis: off scale, it is named."""
+    for step in steps:
+        if step.get("value") is None:
+            continue
+        if step["value"] <= top:
+            ax.axhline(step["value"], color="red", linestyle="--", linewidth=1)
+        else:
+            ax.set_title(f"alert bound {fmt(step['value'])}, above the scale",
+                         fontsize=7, loc="right", color="red")
+
+
+def _legend(ax, series: list[tuple]) -> None:
+    """As many legend columns as fit the panel's width (7-point text: about 5 px a
+    character at 80 dpi, plus the handle)."""
+    width_px = ax.get_position().width * ax.figure.get_figwidth() * DPI
+    longest = max(len(name) for name, _ in series)
+    ncol = max(1, min(len(series), int(width_px // (longest * 5 + 30))))
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.1), frameon=False,
+              ncol=ncol, handlelength=1.2, columnspacing=1.0)
 
 
 def render(dashboard: dict, base: str, out: Path, *, start: float, end: float,

@@ -1,7 +1,7 @@
 """GET /openapi.json: the OpenAPI 3.1 description of every route of the service.
 
 Built once per app from the facts it states (the settings' limits, the image size,
-the digit labels, the accepted formats); tests/service/test_openapi.py checks it
+the digit labels, the accepted formats); tests/service/http/test_openapi.py checks it
 against the app's URL map and validates real responses against its schemas.
 """
 

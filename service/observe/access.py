@@ -38,8 +38,5 @@ def init_app(app: Flask) -> None:
                 "request_id": rid, "method": method, "path": path, "status": status,
                 "duration_ms": round(seconds * 1000, 3), "remote_addr": request.remote_addr,
                 "user_agent": request.headers.get("User-Agent")})
+        REQUEST_ID.set(None)  # the greenlet's next lines belong to no request, or the next
         return response
-
-    @app.teardown_request
-    def _forget(_exc):
-        REQUEST_ID.set(None)  # a greenlet's next lines belong to no request, or the next

@@ -2,8 +2,8 @@
 dirs (tempdirs.py), the last good model (last_good.py), the worker class (workers.py)
 and the logging (logs.py).
 
-The rule of this package: standard library and gunicorn only, never numpy. The
-gunicorn master imports it, and workers import the app (and numpy) only after they
-fork, so a HUP re-imports the app and the master stays small.
-tests/service/test_server.py imports every module here and checks that numpy stays out.
+The rule of this package: the standard library, gunicorn and orjson (for log lines)
+only; never numpy, nor the app's libraries. The gunicorn master imports it, and
+workers import the app (and numpy) only after they fork, so a HUP re-imports the
+app and the master stays small. tests/service/server/test_boundary.py holds it to that.
 """

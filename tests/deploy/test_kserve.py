@@ -9,7 +9,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from tests.deploy import _dockerfile as df
+from tests.deploy.image import _dockerfile as df
 from tests.deploy.test_manifests import VERSIONS, check_security, env_of
 from tests.deploy.test_manifests import pod_spec as k8s_pod_spec
 

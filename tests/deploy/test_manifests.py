@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from service import settings
-from tests.deploy import _dockerfile as df
+from tests.deploy.image import _dockerfile as df
 
 ROOT = df.ROOT
 K8S = ROOT / "deploy" / "kubernetes"

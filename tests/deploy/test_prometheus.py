@@ -27,7 +27,7 @@ from tests.helpers.servers import Gunicorn, free_port, request
 PROM = ROOT / "deploy" / "prometheus"
 GRAFANA = ROOT / "deploy" / "grafana"
 JOB = "mnist-service"
-# What service/metrics.py exports; `up` is Prometheus's own series for each target.
+# What service/observe/metrics.py exports; `up` is Prometheus's own series for each target.
 SERVICE_METRICS = {"http_requests_total", "predict_images_total", "predictions_total",
                    "model_info", "model_ready", "up"}
 HISTOGRAMS = {"http_request_duration_seconds"}
@@ -223,67 +223,19 @@ def ready(api: str, proc: subprocess.Popen) -> tuple[bool, str]:
         return False, str(e)
 
 
-@pytest.mark.slow
-@pytest.mark.timeout(240)
-def test_live_prometheus_records_the_traffic_sent(tmp_path):
+@pytest.fixture
+def live(tmp_path):
+    """(server, api, log, deadline, model version): a gunicorn with 2 workers serving a
+    tiny model, and a Prometheus scraping it."""
     tool("prometheus")
     version = write_tiny_model(tmp_path / "model")["version"]
-    good = json.dumps({"instances": [[0] * 784, [255] * 784, [i % 256 for i in range(784)]]})
-    json_headers = {"Content-Type": "application/json"}
     server = proc = None
     try:
         server = Gunicorn(model_dir=tmp_path / "model", workers=2)
         proc, api, log = start_prometheus(tmp_path, server.port)
         deadline = time.monotonic() + LIVE_DEADLINE
         eventually(lambda: ready(api, proc), deadline, "GET /-/ready", log)
-
-        def predict(body, content_type):
-            return request(server.port, "POST", "/predict", body,
-                           headers={"Content-Type": content_type})[0]
-
-        # One request scraped first, so the rest make the latency buckets' rates nonzero.
-        assert predict(good.encode(), "application/json") == 200
-
-        def first_scraped():
-            images = scalar(api, f'sum(predict_images_total{{job="{JOB}"}})')
-            return images == 3, images
-
-        eventually(first_scraped, deadline, "a scrape of the first request", log)
-        statuses = [predict(good.encode(), "application/json") for _ in range(19)]
-        statuses += [request(server.port, "POST", "/predict", b"{", headers=json_headers)[0]
-                     for _ in range(5)]
-        statuses += [predict(b"0" * 784, "text/plain") for _ in range(3)]
-        assert statuses == [200] * 19 + [400] * 5 + [415] * 3
-
-        def counts():
-            rows = query(api, f'sum by (status) (http_requests_total{{job="{JOB}", '
-                              f'route="/predict"}})')
-            by_status = {r["metric"]["status"]: float(r["value"][1]) for r in rows}
-            images = scalar(api, f'sum(predict_images_total{{job="{JOB}"}})')
-            return by_status == {"200": 20, "400": 5, "415": 3} and images == 60, \
-                (by_status, images)
-
-        eventually(counts, deadline, "requests by status and images", log)
-
-        def p99():
-            value = scalar(api, "mnist:predict_latency_seconds:p99_5m")
-            return value is not None and math.isfinite(value), value
-
-        assert 0 < eventually(p99, deadline, "the p99 recording rule", log) <= 10
-        assert scalar(api, f'sum(predictions_total{{job="{JOB}"}})') == 60
-        assert scalar(api, f'count(model_info{{job="{JOB}"}})') == 1
-        (info,) = query(api, f'model_info{{job="{JOB}"}}')
-        assert info["metric"]["version"] == version
-        assert scalar(api, f'min(model_ready{{job="{JOB}"}})') == 1
-
-        # The Grafana stand-in runs every panel's query against the same Prometheus: a bad
-        # expression fails it.
-        png = tmp_path / "dashboard.png"
-        render = subprocess.run([sys.executable, str(GRAFANA / "render_panels.py"),
-                                 f"--prometheus={api}", "--minutes=1", "--step=1", str(png)],
-                                capture_output=True, text=True, timeout=120, check=False)
-        assert render.returncode == 0, render.stderr
-        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        yield server, api, log, deadline, version
     finally:
         if proc is not None:
             proc.terminate()
@@ -296,3 +248,66 @@ def test_live_prometheus_records_the_traffic_sent(tmp_path):
             server.stop()
             server.remove_logs()
         shutil.rmtree(tmp_path / "tsdb", ignore_errors=True)
+
+
+GOOD = json.dumps({"instances": [[0] * 784, [255] * 784, [i % 256 for i in range(784)]]})
+
+
+def _predict(server, body: bytes, content_type: str) -> int:
+    return request(server.port, "POST", "/predict", body,
+                   headers={"Content-Type": content_type})[0]
+
+
+def _send_traffic(server, api: str, log, deadline: float) -> None:
+    """One request scraped first, so the rest make the latency buckets' rates nonzero;
+    then 19 good requests, 5 malformed and 3 of an unsupported type."""
+    assert _predict(server, GOOD.encode(), "application/json") == 200
+
+    def first_scraped():
+        images = scalar(api, f'sum(predict_images_total{{job="{JOB}"}})')
+        return images == 3, images
+
+    eventually(first_scraped, deadline, "a scrape of the first request", log)
+    statuses = [_predict(server, GOOD.encode(), "application/json") for _ in range(19)]
+    statuses += [_predict(server, b"{", "application/json") for _ in range(5)]
+    statuses += [_predict(server, b"0" * 784, "text/plain") for _ in range(3)]
+    assert statuses == [200] * 19 + [400] * 5 + [415] * 3
+
+
+def _check_series(api: str, log, deadline: float, version: str) -> None:
+    def counts():
+        rows = query(api, f'sum by (status) (http_requests_total{{job="{JOB}", '
+                          f'route="/predict"}})')
+        by_status = {r["metric"]["status"]: float(r["value"][1]) for r in rows}
+        images = scalar(api, f'sum(predict_images_total{{job="{JOB}"}})')
+        return by_status == {"200": 20, "400": 5, "415": 3} and images == 60, \
+            (by_status, images)
+
+    eventually(counts, deadline, "requests by status and images", log)
+
+    def p99():
+        value = scalar(api, "mnist:predict_latency_seconds:p99_5m")
+        return value is not None and math.isfinite(value), value
+
+    assert 0 < eventually(p99, deadline, "the p99 recording rule", log) <= 10
+    assert scalar(api, f'sum(predictions_total{{job="{JOB}"}})') == 60
+    assert scalar(api, f'count(model_info{{job="{JOB}"}})') == 1
+    (info,) = query(api, f'model_info{{job="{JOB}"}}')
+    assert info["metric"]["version"] == version
+    assert scalar(api, f'min(model_ready{{job="{JOB}"}})') == 1
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(240)
+def test_live_prometheus_records_the_traffic_sent(tmp_path, live):
+    server, api, log, deadline, version = live
+    _send_traffic(server, api, log, deadline)
+    _check_series(api, log, deadline, version)
+    # The Grafana stand-in runs every panel's query against the same Prometheus: a bad
+    # expression fails it.
+    png = tmp_path / "dashboard.png"
+    render = subprocess.run([sys.executable, str(GRAFANA / "render_panels.py"),
+                             f"--prometheus={api}", "--minutes=1", "--step=1", str(png)],
+                            capture_output=True, text=True, timeout=120, check=False)
+    assert render.returncode == 0, render.stderr
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

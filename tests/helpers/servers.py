@@ -15,12 +15,20 @@ import tempfile
 import time
 from pathlib import Path
 
+from service.settings import METRICS_DIR_ENV
 from tests.helpers import ROOT
 
 CONF = ROOT / "service" / "server" / "conf.py"
 HOST = "127.0.0.1"
 APP = "service:create_app()"
 START_TIMEOUT = 60.0  # seconds for a cold start of the workers on a busy 2-core machine
+
+
+def conf_of(root: Path) -> Path:
+    """The gunicorn config of the checkout at `root` (before the layout of December 2026
+    it was service/gunicorn.conf.py)."""
+    new = root / CONF.relative_to(ROOT)
+    return new if new.exists() else root / "service" / "gunicorn.conf.py"
 
 
 def free_port() -> int:
@@ -45,11 +53,12 @@ class Gunicorn:
     """A running server; `env` adds to (a value of None: removes from) its environment."""
 
     def __init__(self, app: str = APP, *, model_dir=None, workers: int = 1,
-                 env: dict | None = None, log_dir=None):
+                 env: dict | None = None, log_dir=None, root: Path = ROOT):
+        """`root`: the checkout whose code runs (bench/versus.py runs an older one)."""
         self.port = free_port()
-        environ = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
+        environ = {k: v for k, v in os.environ.items() if k != METRICS_DIR_ENV}
         environ.update({"PORT": str(self.port), "BIND_HOST": HOST, "LOG_LEVEL": "INFO",
-                        "WEB_CONCURRENCY": str(workers), "PYTHONPATH": str(ROOT),
+                        "WEB_CONCURRENCY": str(workers), "PYTHONPATH": str(root),
                         "PYTHONUNBUFFERED": "1"})
         if model_dir is not None:
             environ["MODEL_DIR"] = str(model_dir)
@@ -61,8 +70,9 @@ class Gunicorn:
         fd, name = tempfile.mkstemp(prefix=f"gunicorn-{self.port}-", suffix=".log", dir=log_dir)
         self.log_path = Path(name)
         with os.fdopen(fd, "wb") as out, open(self.log_path.with_suffix(".err"), "wb") as err:
-            self.proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", str(CONF),
-                                          app], cwd=ROOT, env=environ, stdout=out, stderr=err)
+            self.proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c",
+                                          str(conf_of(root)), app], cwd=root, env=environ,
+                                         stdout=out, stderr=err)
         self.wait_for("/readyz", 200, timeout=START_TIMEOUT)
 
     def wait_for(self, path: str, status: int, timeout: float) -> float:

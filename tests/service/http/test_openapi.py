@@ -109,3 +109,31 @@ def test_instances_schema_matches_what_the_service_accepts(client, doc):
                     {"instances": [[256] * 784]}, {"images": [[0] * 784]}):
         assert not validator.is_valid(refused), refused
         assert client.post("/predict", json=refused).status_code in {400, 422}, refused
+
+
+def test_the_documented_limits_are_the_apps_settings(tiny_model_dir):
+    config = {"MODEL_DIR": str(tiny_model_dir), "TESTING": True, "MAX_BATCH": 7,
+              "MAX_CONTENT_LENGTH": 123456, "V2_MAX_CONTENT_LENGTH": 54321}
+    app = create_app(config)
+    client = app.test_client()
+    doc = client.get("/openapi.json").get_json()
+    schemas = doc["components"]["schemas"]
+    assert schemas["Instances"]["properties"]["instances"]["maxItems"] == 7
+    assert schemas["PredictResponse"]["properties"]["predictions"]["maxItems"] == 7
+    labels = app.extensions["predictor"].current().labels
+    prediction = schemas["Prediction"]["properties"]
+    assert prediction["probabilities"]["minItems"] == prediction["probabilities"]["maxItems"] \
+        == len(labels)
+    assert (prediction["label"]["minimum"], prediction["label"]["maximum"]) == \
+        (int(labels[0]), int(labels[-1]))
+    assert "123456 bytes" in doc["paths"]["/predict"]["post"]["responses"]["413"]["description"]
+    infer = doc["paths"]["/v2/models/{name}/infer"]["post"]
+    assert "54321 bytes" in infer["description"]
+    assert "54321 bytes" in infer["responses"]["413"]["description"]
+    inputs = infer["requestBody"]["content"]["application/json"]["schema"]["properties"]
+    assert "1 to 7 (MAX_BATCH)" in inputs["inputs"]["description"]
+    # What the document says is what the service does: one image over the limit is refused.
+    assert client.post("/predict", data=instances_body(7),
+                       content_type="application/json").status_code == 200
+    assert client.post("/predict", data=instances_body(8),
+                       content_type="application/json").status_code == 422

@@ -1,7 +1,7 @@
 """POST /predict accepts every documented input form and answers the same thing.
 
 The reference is the loaded model's own forward pass on pixels scaled the
-trainer's way (`trainer.artifact.as_inputs`): equal bit for bit for a batch of
+trainer's way (`trainer.artifact.inference.as_inputs`): equal bit for bit for a batch of
 one, since the same float32 operations run on the same inputs.
 """
 

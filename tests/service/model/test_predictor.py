@@ -10,6 +10,7 @@ import pytest
 from service.codec import predict as codec
 from service.errors import NotReady
 from service.model.predictor import Predictor
+from tests.helpers import reference
 from tests.helpers.artifacts import DAMAGES, WRONG_CONTENTS, write_raw
 from trainer.artifact.inference import as_inputs
 
@@ -60,28 +61,18 @@ def test_weights_that_overflow_are_not_ready(tmp_path):
     assert "non-finite probabilities" in predictor.reason
 
 
-def _written_out(params, x):
-    """The network by hand in float64: ReLU layers, then a softmax."""
-    a = x.astype(np.float64)
-    for w, b in params[:-1]:
-        a = np.maximum(a @ w + b, 0)
-    z = a @ params[-1][0] + params[-1][1]
-    e = np.exp(z - z.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
-
-
 def test_the_served_model_and_its_answer_against_a_written_out_network(tiny_model_dir):
     predictor = Predictor(tiny_model_dir)
     predictor.load()
     model = predictor.current()
     pixels = np.random.default_rng(0).integers(0, 256, (3, 28, 28)).astype(np.float32)
     prediction = model.predict(as_inputs(pixels))
-    reference = _written_out(model.params, pixels.reshape(3, 784) / 255.0)
+    expected = reference.probabilities(model.params, pixels.reshape(3, 784) / 255.0)
     probs = prediction.probabilities
     assert probs.dtype == np.float32 and probs.shape == (3, 10)
-    np.testing.assert_allclose(probs, reference, rtol=0, atol=1e-5)
+    np.testing.assert_allclose(probs, expected, rtol=0, atol=1e-5)
     body = json.loads(codec.answer(model, prediction, codec.Inputs(as_inputs(pixels), pixels)))
-    assert [p["label"] for p in body["predictions"]] == reference.argmax(axis=1).tolist()
+    assert [p["label"] for p in body["predictions"]] == expected.argmax(axis=1).tolist()
     assert body["model"] == {"name": "tiny-test", "version": model.version}
     assert [p["input"] for p in body["predictions"]] == pixels.astype(int).tolist()
     unseen = codec.Inputs(as_inputs(pixels), None)

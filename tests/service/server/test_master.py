@@ -1,4 +1,4 @@
-"""The gunicorn master's hooks (service/master.py), called directly, and its start-up."""
+"""The gunicorn master's hooks (service/server/master.py), called directly, and its start-up."""
 
 import json
 import os

@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 from tests.conftest import write_tiny_model
+from tests.helpers import reference
 from tests.helpers.artifacts import DAMAGES
-from trainer.artifact import inference, integrity, store
+from trainer.artifact import integrity, store
 from trainer.nn import network
 
 
@@ -26,15 +27,16 @@ def test_round_trip_gives_read_only_identical_weights(tmp_path):
     assert model.manifest["metrics"]["test_accuracy"] == 0.5
 
 
-def test_probabilities_are_the_softmax_of_network_logits(tiny_model_dir):
+def test_probabilities_and_labels_against_the_written_out_network(tiny_model_dir):
     model = store.load(tiny_model_dir)
     x = np.random.default_rng(0).random((5, 784), dtype=np.float32)
+    expected = reference.probabilities(model.params, x)
     p = model.probabilities(x)
     assert p.dtype == np.float32
-    z = inference.logits(model.params, x).astype(np.float64)
-    expected = np.exp(z - z.max(1, keepdims=True))
-    expected /= expected.sum(1, keepdims=True)
     np.testing.assert_allclose(p, expected, atol=1e-6)
+    prediction = model.predict(x)
+    np.testing.assert_array_equal(prediction.probabilities, p)
+    assert prediction.labels == [str(i) for i in expected.argmax(axis=1)]
 
 
 def test_probabilities_refuse_float64_and_wrong_width(tiny_model_dir):

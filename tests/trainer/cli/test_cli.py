@@ -1,5 +1,6 @@
 """The command line in subprocesses: clean one-line errors, signals, a kill -9 mid-export."""
 
+import dataclasses
 import os
 import signal
 import subprocess
@@ -131,3 +132,13 @@ def test_every_option_says_what_it_does_and_its_default():
                 assert action.help, f"{name} {action.option_strings} has no help text"
     text = commands["train"].format_help()
     assert "learning rate (default: 0.001)" in text and "(default: mnist)" in text
+
+
+def test_train_defaults_are_the_configs():
+    from trainer.cli.options import build_parser
+    from trainer.run.config import Config
+
+    args = vars(build_parser().parse_args(["train"]))
+    fields = [f.name for f in dataclasses.fields(Config)]
+    assert Config(**{k: args[k] for k in fields}) == Config()
+    assert set(fields) <= set(args)

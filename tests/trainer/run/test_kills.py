@@ -34,7 +34,7 @@ from tests.helpers import ROOT
 from tests.trainer._synth import write_dataset
 from trainer.artifact import store
 from trainer.run import checkpoint
-from trainer.run.train import run_dir
+from trainer.run.state import run_dir
 
 MIN_KILLS = 20
 TARGET_KILLS = 24  # a margin over MIN_KILLS: kills that miss turn into finished runs
@@ -219,26 +219,9 @@ def _campaign(bench: Bench, opts: Options, out: Path, ref: Reference, n_kills: i
             bench.finished["resumed" if before is not None else "fresh"] += 1
             return
         assert code == -signal.SIGKILL, f"exit status {code}:\n{run.output()}"
-        sha = store.load(out).manifest["weights_sha256"]  # must load after any kill
-        after = _checkpoint_epoch(work)
-        assert sha in {previous, ref.sha}, f"{out} holds neither the old nor the new model"
-        if before is not None:
-            # Only the export's clean-up, after the swap, removes a checkpoint.
-            assert after is not None or sha == ref.sha
-            assert after is None or after >= before, "the checkpoint went back an epoch"
-        if after is not None:
-            # --resume needs both; losing the metrics would fail the export.
-            assert (work / "metrics.jsonl").exists(), "a checkpoint without its metrics"
-        if sha == ref.sha and after is not None:
-            assert after == ref.epochs_run, "the new model is out before the last checkpoint"
-        left = _temp_files(out) - temps
-        bench.kills.append({
-            "options": opts.name, "how": how, "resumed": before is not None,
-            "epochs logged": len(run.epoch_lines()), "checkpoint": after,
-            "new artifact": sha == ref.sha,
-            "temp checkpoint left": any(p.name.startswith(".checkpoint") for p in left),
-            "temp artifact dir left": any(p.is_dir() for p in left),
-            "training dir left without a checkpoint": work.exists() and after is None})
+        sha, after = _check_after_kill(out, ref, previous, before)
+        bench.kills.append(_kill_record(opts, how, run, (before, after), new=sha == ref.sha,
+                                        work=work, left=_temp_files(out) - temps))
         previous = sha
         if sha == ref.sha and after is None:  # the run had finished but for its clean-up
             _assert_finished(out, ref, cleaned_up=False)
@@ -251,6 +234,37 @@ def _campaign(bench: Bench, opts: Options, out: Path, ref: Reference, n_kills: i
                        f"with {sorted(p.name for p in work.glob('*'))} left:\n{run.output()}")
     _assert_finished(out, ref)
     bench.finished["resumed" if resume else "fresh"] += 1
+
+
+def _check_after_kill(out: Path, ref: Reference, previous: str, before: int | None):
+    """(the sha of the model at `out`, the checkpoint's epoch or None), once the state
+    the kill left is checked: OUT loads as the old or the new model, and the checkpoint
+    only moves forward."""
+    work = run_dir(out)
+    sha = store.load(out).manifest["weights_sha256"]  # must load after any kill
+    after = _checkpoint_epoch(work)
+    assert sha in {previous, ref.sha}, f"{out} holds neither the old nor the new model"
+    if before is not None:
+        # Only the export's clean-up, after the swap, removes a checkpoint.
+        assert after is not None or sha == ref.sha
+        assert after is None or after >= before, "the checkpoint went back an epoch"
+    if after is not None:
+        # --resume needs both; losing the metrics would fail the export.
+        assert (work / "metrics.jsonl").exists(), "a checkpoint without its metrics"
+    if sha == ref.sha and after is not None:
+        assert after == ref.epochs_run, "the new model is out before the last checkpoint"
+    return sha, after
+
+
+def _kill_record(opts: Options, how: str, run, checkpoints, *, new: bool, work: Path,
+                 left: set) -> dict:
+    before, after = checkpoints
+    return {"options": opts.name, "how": how, "resumed": before is not None,
+            "epochs logged": len(run.epoch_lines()), "checkpoint": after,
+            "new artifact": new,
+            "temp checkpoint left": any(p.name.startswith(".checkpoint") for p in left),
+            "temp artifact dir left": any(p.is_dir() for p in left),
+            "training dir left without a checkpoint": work.exists() and after is None}
 
 
 def _summary(bench: Bench) -> str:

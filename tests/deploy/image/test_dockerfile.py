@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from service import settings
-from tests.deploy import _dockerfile as df
+from tests.deploy.image import _dockerfile as df
 
 ROOT = df.ROOT
 # `docker stop` / `podman stop` wait 10 s by default before SIGKILL.

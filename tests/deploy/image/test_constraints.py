@@ -10,7 +10,7 @@ import tomllib
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from tests.deploy import _dockerfile as df
+from tests.deploy.image import _dockerfile as df
 from tests.helpers import ROOT
 
 LOCK = ROOT / "requirements.lock"

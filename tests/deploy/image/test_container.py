@@ -16,10 +16,10 @@ import pytest
 import yaml
 from packaging.utils import canonicalize_name
 
-from tests.deploy import _dockerfile as df
-from tests.deploy._engine import Engine, container, wait_healthy
-from tests.deploy._http import fetch, get_json, png_upload, request_across_stop
-from tests.deploy.test_constraints import pins
+from tests.deploy.image import _dockerfile as df
+from tests.deploy.image._engine import Engine, container, wait_healthy
+from tests.deploy.image._http import fetch, get_json, png_upload, request_across_stop
+from tests.deploy.image.test_constraints import pins
 from tests.helpers import ROOT
 from tests.helpers.servers import free_port
 from trainer.artifact import inference, store
