@@ -1,6 +1,7 @@
 """This checkout against an earlier revision, side by side: serving under wrk, and training.
 
     .venv/bin/python bench/versus.py serve --base REV [--seconds 8] [--repeats 3]
+    .venv/bin/python bench/versus.py instructions --base REV
     .venv/bin/python bench/versus.py train --base REV [--repeats 3] [-- TRAIN OPTIONS]
 
 REV is checked out into a temporary git worktree and run with this venv, the two
@@ -11,6 +12,10 @@ the median of `--repeats` runs and the ratio this / REV.
   checkout (so both serve the same weights); wrk -t1 over 16 kept-alive connections
   (bench/serve_floor.py's), for one PNG, 256 PNGs in one multipart body and 64 JSON
   instances. Every answer must be a 200.
+- instructions: what wrk's timings cannot settle on these machines (they drift by
+  tens of percent): the CPU instructions one request costs each side, counted by
+  valgrind's callgrind in the Flask test client (1 PNG, 64 JSON instances), from
+  the difference between a run of N requests and a run of none.
 - train: `python -m trainer train` of each side, in a fresh process, with the options
   after `--` (default: the defaults, 2 epochs); the seconds per epoch are the
   trainer's own (OUT/metrics.jsonl), after the first epoch, which warms caches.
@@ -33,6 +38,7 @@ from bench.serve_floor import cases, wrk
 from tests.helpers.servers import ROOT, Gunicorn
 
 MODEL = ROOT / "models" / "default"
+CASES = {"png": "1 PNG, raw body", "batch": "256 PNGs, multipart", "json": "64 JSON instances"}
 
 
 @contextmanager
@@ -53,8 +59,8 @@ def serve(args) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="versus-bodies-"))
     try:
         bodies = cases(tmp)
-        bodies = {k: bodies[k] for k in ("1 PNG, raw body", "256 PNGs, multipart",
-                                          "64 JSON instances")}
+        names = args.cases.split(",") if args.cases else list(CASES)
+        bodies = {CASES[k]: bodies[CASES[k]] for k in names}
         with worktree(args.base) as base:
             sides = {"this": ROOT, args.base: base}
             print(f"| request | this req/s | {args.base} req/s | this / {args.base} "
@@ -62,8 +68,9 @@ def serve(args) -> None:
                   f"{args.base} |\n|---|---|---|---|---|---|---|")
             for name, case in bodies.items():
                 runs = {side: [] for side in sides}
-                for _ in range(args.repeats):
-                    for side, root in sides.items():
+                for i in range(args.repeats):
+                    # Each side goes first in every other round: no side always warms up.
+                    for side, root in list(sides.items())[::1 if i % 2 == 0 else -1]:
                         runs[side].append(_serve_once(root, case, args))
                 rate = {s: statistics.median(r["rate"] for r in rs) for s, rs in runs.items()}
                 p99 = {s: statistics.median(r["p99_ms"] for r in rs) for s, rs in runs.items()}
@@ -91,13 +98,57 @@ def _serve_once(root: Path, case: tuple, args) -> dict:
         server.remove_logs()
 
 
+CALLGRIND_SCRIPT = """
+import contextlib, io, json, os, sys
+root, kind, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+sys.path.insert(0, root)
+os.chdir(root)
+from service import create_app
+client = create_app({"MODEL_DIR": sys.argv[4]}).test_client()
+if kind == "png":
+    body, content_type = open(sys.argv[5], "rb").read(), "image/png"
+else:
+    body = json.dumps({"instances": [[(7 * i + j) % 256 for j in range(784)]
+                                     for i in range(64)]}).encode()
+    content_type = "application/json"
+with contextlib.redirect_stdout(io.StringIO()):
+    for _ in range(3 + n):
+        assert client.post("/predict", data=body, content_type=content_type).status_code == 200
+"""
+
+
+def instructions(args) -> None:
+    if shutil.which("valgrind") is None:
+        raise SystemExit("valgrind is missing: apt-get install valgrind")
+    with worktree(args.base) as base:
+        print(f"| request | this instructions | {args.base} | this / {args.base} |\n"
+              "|---|---|---|---|")
+        for kind, n in (("png", 100), ("json", 20)):
+            count = {side: (_instructions(root, kind, n) - _instructions(root, kind, 0)) / n
+                     for side, root in (("this", ROOT), (args.base, base))}
+            print(f"| {CASES[kind]} | {count['this'] / 1e6:.3f} M | "
+                  f"{count[args.base] / 1e6:.3f} M | {count['this'] / count[args.base]:.3f} |",
+                  flush=True)
+
+
+def _instructions(root: Path, kind: str, n: int) -> int:
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "PYTHONPATH": str(root)}
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "callgrind.out"
+        run = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
+                              sys.executable, "-c", CALLGRIND_SCRIPT, str(root), kind, str(n),
+                              str(MODEL), str(ROOT / "examples" / "digit_7.png")],
+                             capture_output=True, text=True, env=env, check=True, timeout=1800)
+    return int(run.stderr.split("Collected :")[1].split()[0])
+
+
 def train(args) -> None:
     options = args.options or ["--epochs", "2"]
     with worktree(args.base) as base:
         sides = {"this": ROOT, args.base: base}
         runs = {side: [] for side in sides}
-        for _ in range(args.repeats):
-            for side, root in sides.items():
+        for i in range(args.repeats):
+            for side, root in list(sides.items())[::1 if i % 2 == 0 else -1]:
                 runs[side] += _train_once(root, options)
         med = {s: statistics.median(v) for s, v in runs.items()}
         print(f"`python -m trainer train {' '.join(options)}`, seconds per epoch after the "
@@ -120,16 +171,19 @@ def _train_once(root: Path, options: list[str]) -> list[float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("what", choices=("serve", "train"))
+    parser.add_argument("what", choices=("serve", "instructions", "train"))
     parser.add_argument("--base", required=True, help="the git revision to compare with")
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("options", nargs="*", help="train: options for `trainer train`")
-    args = parser.parse_args()
+    parser.add_argument("--cases", help=f"serve: some of {','.join(CASES)} (default: all)")
+    argv = sys.argv[1:]
+    cut = argv.index("--") if "--" in argv else len(argv)
+    args = parser.parse_args(argv[:cut])
+    args.options = argv[cut + 1:]  # train: the options for `trainer train`
     if args.what == "serve" and shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: apt-get install wrk")
-    (serve if args.what == "serve" else train)(args)
+    {"serve": serve, "instructions": instructions, "train": train}[args.what](args)
 
 
 if __name__ == "__main__":
