@@ -9,10 +9,11 @@ from trainer.data.fetch import default_data_dir, fetch
 from trainer.nn import network
 
 
-def write_tiny_model(path, seed=0, hidden=(16,)):
-    """A random 784-hidden-10 model written as a real artifact; returns its manifest."""
+def write_tiny_model(path, seed=0, hidden=(16,), **fields):
+    """A random 784-hidden-10 model written as a real artifact; returns its manifest.
+    `fields` go into the manifest (e.g. verdict=...)."""
     params = network.init([784, *hidden, 10], np.random.default_rng(seed))
-    return store.save(path, params, name="tiny-test", metrics={"test_accuracy": 0.1})
+    return store.save(path, params, name="tiny-test", metrics={"test_accuracy": 0.1}, **fields)
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """The /predict protocol: a body of any accepted form -> model inputs, and a prediction ->
-{"model": {"name", "version"}, "predictions": [{"label", "probabilities"}, ...]}.
+{"model": {"name", "version"},
+ "predictions": [{"label", "is_digit", "confidence", "probabilities"}, ...]}.
 
 The forms are image files (a raw body or multipart parts) and JSON instances.
 Without `normalize_mnist` an image must be 28x28 (MNIST's own form, white on black);
@@ -85,11 +86,15 @@ def image_pixels(blob: bytes, max_pixels: int, normalize_mnist: bool) -> np.ndar
 
 
 def answer(model, prediction, inputs: Inputs) -> bytes:
-    """The JSON answer: each image's digit and its ten probabilities, in request order;
-    with return_input, the 28x28 pixels the model saw."""
+    """The JSON answer: each image's digit, whether it is a digit at all, the calibrated
+    confidence of the digit and the ten probabilities, in request order; with
+    return_input, the 28x28 pixels the model saw."""
     rows = prediction.probabilities.astype(np.float64).tolist()
-    predictions = [{"label": int(label), "probabilities": row}
-                   for label, row in zip(prediction.labels, rows, strict=True)]
+    confidence = prediction.confidence.astype(np.float64).tolist()
+    predictions = [{"label": int(label), "is_digit": bool(digit), "confidence": sure,
+                    "probabilities": row}
+                   for label, digit, sure, row in zip(prediction.labels, prediction.is_digit,
+                                                      confidence, rows, strict=True)]
     if inputs.seen is not None:
         seen = inputs.seen
         seen = seen.astype(np.int64) if np.all(seen == np.rint(seen)) else seen

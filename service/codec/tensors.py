@@ -3,8 +3,9 @@ probabilities -> a response body, JSON or with the binary tensor data extension.
 
 The model's one input, `pixels`, is FP32 of shape [-1, 784] scaled to [0, 1], as the
 trainer feeds it; [-1, 28, 28] is accepted too, and so is UINT8 on 0..255, which is
-scaled by the trainer's own function. The one output, `probabilities`, is FP32 of
-shape [-1, 10]. Every problem is a BadRequest (400) that says what was expected.
+scaled by the trainer's own function. The outputs are `probabilities`, FP32 [-1, 10],
+and the verdict: `is_digit`, BOOL [-1], and `confidence`, FP32 [-1]. Every problem is a
+BadRequest (400) that says what was expected.
 """
 
 import math
@@ -18,7 +19,14 @@ from service.errors import BadRequest
 from trainer.artifact import PIXELS, SIDE
 from trainer.artifact.inference import as_inputs
 
-INPUT, OUTPUT = "pixels", "probabilities"
+INPUT = "pixels"
+# The model's outputs: name -> (datatype, what it is). probabilities is [batch, labels],
+# the others [batch].
+OUTPUTS = {
+    "probabilities": ("FP32", "the softmax over the labels"),
+    "is_digit": ("BOOL", "whether each input is a digit at all"),
+    "confidence": ("FP32", "the calibrated probability that the label is right"),
+}
 DTYPES = {"FP32": np.dtype("<f4"), "UINT8": np.dtype("u1")}
 HEADER_LENGTH = "Inference-Header-Content-Length"
 
@@ -29,7 +37,7 @@ class InferRequest:
 
     x: np.ndarray  # float32 (B, 784) in [0, 1]
     id: str | None
-    binary_output: bool
+    outputs: tuple[tuple[str, bool], ...]  # (name, as binary data) in the answer's order
 
 
 def parse(body: bytes, header_length: str | None, max_batch: int) -> InferRequest:
@@ -42,7 +50,7 @@ def parse(body: bytes, header_length: str | None, max_batch: int) -> InferReques
     if len(fields["inputs"]) != 1:
         raise BadRequest(f'expected 1 input, {INPUT!r}; got {len(fields["inputs"])}')
     x = _input(fields["inputs"][0], binary, max_batch)
-    return InferRequest(x, _request_id(fields), _binary_output(fields))
+    return InferRequest(x, _request_id(fields), _outputs(fields))
 
 
 def _split(body: bytes, header_length: str | None) -> tuple[bytes, bytes]:
@@ -125,30 +133,41 @@ def _request_id(fields: dict) -> str | None:
     return rid if isinstance(rid, str) else None
 
 
-def _binary_output(fields: dict) -> bool:
-    """Whether `probabilities` goes back as binary data; unknown outputs are refused."""
+def _outputs(fields: dict) -> tuple[tuple[str, bool], ...]:
+    """The outputs asked for, each with whether it goes back as binary data; all of them
+    when none is named (as the protocol has it). Unknown outputs are refused."""
     binary = bool((fields.get("parameters") or {}).get("binary_data_output", False))
-    outputs = fields.get("outputs")
-    if outputs is None:
-        return binary
-    if not isinstance(outputs, list) or any(_get(o, "name") != OUTPUT for o in outputs):
-        raise BadRequest(f"unknown output requested; the model's output is {OUTPUT!r}")
-    for output in outputs:
-        binary = bool((output.get("parameters") or {}).get("binary_data", binary))
-    return binary
+    asked = fields.get("outputs")
+    if asked is None:
+        return tuple((name, binary) for name in OUTPUTS)
+    if not isinstance(asked, list) or any(_get(o, "name") not in OUTPUTS for o in asked):
+        raise BadRequest(f"unknown output requested; the model's outputs are "
+                         f"{', '.join(map(repr, OUTPUTS))}")
+    return tuple((o["name"], bool((o.get("parameters") or {}).get("binary_data", binary)))
+                 for o in asked)
 
 
 def response(model, prediction, request: InferRequest):
-    """(body bytes, extra headers) of the inference response."""
-    probs = prediction.probabilities
-    tensor = {"name": OUTPUT, "datatype": "FP32", "shape": list(probs.shape)}
-    out = {"model_name": model.name, "model_version": model.version, "outputs": [tensor]}
+    """(body bytes, extra headers) of the inference response: JSON, or with the binary
+    tensor extension the JSON then each binary output's bytes, in order."""
+    values = {"probabilities": prediction.probabilities.astype("<f4"),
+              "is_digit": prediction.is_digit.astype(bool),
+              "confidence": prediction.confidence.astype("<f4")}
+    tensors, blobs = [], []
+    for name, binary in request.outputs:
+        array = values[name]
+        tensor = {"name": name, "datatype": OUTPUTS[name][0], "shape": list(array.shape)}
+        if binary:
+            blobs.append(array.tobytes())
+            tensor["parameters"] = {"binary_data_size": len(blobs[-1])}
+        else:
+            tensor["data"] = array.astype(np.float64 if array.dtype.kind == "f" else bool
+                                          ).ravel().tolist()
+        tensors.append(tensor)
+    out = {"model_name": model.name, "model_version": model.version, "outputs": tensors}
     if request.id is not None:
         out["id"] = request.id
-    if not request.binary_output:
-        tensor["data"] = probs.astype(np.float64).ravel().tolist()
-        return orjson.dumps(out), {}
-    blob = probs.astype("<f4").tobytes()
-    tensor["parameters"] = {"binary_data_size": len(blob)}
     head = orjson.dumps(out)
-    return head + blob, {HEADER_LENGTH: str(len(head))}
+    if not blobs:
+        return head, {}
+    return head + b"".join(blobs), {HEADER_LENGTH: str(len(head))}

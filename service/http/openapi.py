@@ -36,7 +36,13 @@ def _images(max_batch: int) -> dict:
             "type": "array", "minItems": 1, "maxItems": max_batch, "items": {"oneOf": [flat, rows]},
             "description": "grayscale images on 0..255, white digit on black (as MNIST)"}}),
         "Prediction": obj({
-            "label": {"type": "integer", "minimum": int(DIGITS[0]), "maximum": int(DIGITS[-1])},
+            "label": {"type": "integer", "minimum": int(DIGITS[0]), "maximum": int(DIGITS[-1]),
+                      "description": "the most probable digit"},
+            "is_digit": {"type": "boolean", "description": "false when the input is not a "
+                         "digit at all (a letter, a scribble, a photo of something else, "
+                         "a whole number): then do not trust label"},
+            "confidence": {"type": "number", "minimum": 0, "maximum": 1,
+                           "description": "the calibrated probability that label is right"},
             "probabilities": probabilities},
             {"input": {**rows, "description": "with return_input=true: the pixels the model "
                                               "saw, 0..255, after normalize"}}),

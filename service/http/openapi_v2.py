@@ -50,7 +50,10 @@ def _infer_request(max_batch: int) -> dict:
                    "description": f"one input, `{tensors.INPUT}`: FP32 [batch, {PIXELS}] (or "
                                   f"[batch, {SIDE}, {SIDE}]) scaled to [0, 1] as pixel / 255, "
                                   f"or UINT8 on 0..255; batch 1 to {max_batch} (MAX_BATCH)"},
-        "outputs": {"type": "array", "items": {"type": "object", "required": ["name"]}}}}
+        "outputs": {"type": "array", "items": {"type": "object", "required": ["name"]},
+                    "description": "any of " + ", ".join(
+                        f"`{n}` ({t}: {what})" for n, (t, what) in tensors.OUTPUTS.items())
+                    + "; all of them when absent"}}}
 
 
 def _infer(path: str, tag: str, max_length: int, max_batch: int) -> dict:
@@ -65,7 +68,8 @@ def _infer(path: str, tag: str, max_length: int, max_batch: int) -> dict:
             "application/json": {"schema": _infer_request(max_batch)},
             "application/octet-stream": {"schema": BINARY}}},
         "responses": {
-            "200": {"description": f"Probabilities, FP32 [batch, {len(DIGITS)}]",
+            "200": {"description": f"probabilities FP32 [batch, {len(DIGITS)}], is_digit BOOL "
+                                   "[batch], confidence FP32 [batch], or those asked for",
                     "content": {"application/json": {"schema": INFER_RESPONSE},
                                 "application/octet-stream": {"schema": BINARY}}},
             "400": _error("Wrong input name, datatype, shape or values"),

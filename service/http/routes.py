@@ -57,7 +57,7 @@ def predict():
     payload = body.files(codec.FIELD) if kind == "multipart" else body.data()
     inputs = codec.decode(kind, payload, options)
     prediction = model.predict(inputs.x)
-    current_app.extensions["metrics"].predicted(prediction.labels)
+    current_app.extensions["metrics"].predicted(prediction)
     return Response(codec.answer(model, prediction, inputs), mimetype=codec.JSON_TYPE)
 
 

@@ -59,7 +59,9 @@ def model_metadata(name: str, version: str | None = None):
     return jsonify(
         name=model.name, versions=[model.version], platform="numpy_mlp",
         inputs=[{"name": tensors.INPUT, "datatype": "FP32", "shape": [-1, PIXELS]}],
-        outputs=[{"name": tensors.OUTPUT, "datatype": "FP32", "shape": [-1, n_out]}])
+        outputs=[{"name": name, "datatype": datatype,
+                  "shape": [-1, n_out] if name == "probabilities" else [-1]}
+                 for name, (datatype, _) in tensors.OUTPUTS.items()])
 
 
 @bp.get(f"{MODEL}/ready")
@@ -77,7 +79,7 @@ def infer(name: str, version: str | None = None):
     parsed = tensors.parse(blob, request.headers.get(tensors.HEADER_LENGTH),
                            current_app.config["MAX_BATCH"])
     prediction = model.predict(parsed.x)
-    current_app.extensions["metrics"].predicted(prediction.labels)
+    current_app.extensions["metrics"].predicted(prediction)
     out, headers = tensors.response(model, prediction, parsed)
     mimetype = "application/octet-stream" if headers else "application/json"
     return Response(out, mimetype=mimetype, headers=headers)

@@ -9,6 +9,7 @@ many apps in one process without "Duplicated timeseries" errors.
 
 import os
 
+import numpy as np
 from flask import Blueprint, Response, current_app
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -44,6 +45,9 @@ class Metrics:
         self.images = Counter("predict_images_total", "Images predicted", registry=r)
         self.labels = Counter("predictions_total", "Predictions by predicted label",
                               ["label"], registry=r)
+        self.nondigits = Counter("predict_nondigits_total",
+                                 "Images the model judged not to be a digit at all",
+                                 registry=r)
         # An Info metric does not work in multiprocess mode; a gauge set to 1 does.
         # livemax: one series per version served by any live worker, no pid label.
         self.model = Gauge("model_info", "The served model: 1 for each name/version "
@@ -70,11 +74,14 @@ class Metrics:
         child[0].inc()
         child[1].observe(seconds)
 
-    def predicted(self, labels: list[str]) -> None:
-        """The labels a request's images were read as."""
-        self.images.inc(len(labels))
-        for label in labels:
+    def predicted(self, prediction) -> None:
+        """What a request's images were read as: their labels, and how many were no digit."""
+        self.images.inc(len(prediction.labels))
+        for label in prediction.labels:
             self._label(label).inc()
+        refused = int(np.count_nonzero(~prediction.is_digit))
+        if refused:
+            self.nondigits.inc(refused)
 
     def _label(self, label: str):
         child = self._children.get(label)

@@ -66,6 +66,7 @@ def assert_predictions(resp, count: int) -> list[dict]:
     assert set(body["model"]) == {"name", "version"}
     assert len(body["predictions"]) == count
     for p in body["predictions"]:
+        assert type(p["is_digit"]) is bool and 0.0 <= p["confidence"] <= 1.0, p
         probs = p["probabilities"]
         assert len(probs) == 10 and all(0.0 <= q <= 1.0 for q in probs)
         assert abs(sum(probs) - 1.0) < 1e-5

@@ -78,10 +78,36 @@ def _rows_worth_reading(a: np.ndarray, w: np.ndarray) -> np.ndarray | None:
 
 def probabilities(params: Params, x: np.ndarray) -> np.ndarray:
     """The inference forward pass: (B, 784) float32 in [0, 1] -> (B, K) float32."""
+    _check(params, x)
+    return softmax(logits(params, x))
+
+
+def _check(params: Params, x: np.ndarray) -> None:
     if x.dtype != np.float32 or x.ndim != 2 or x.shape[1] != params[0][0].shape[0]:
         raise ValueError(f"expected float32 inputs of shape (B, {params[0][0].shape[0]}), "
                          f"got {x.dtype} {x.shape}")
-    return softmax(logits(params, x))
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The trainer's rule for "is this a digit at all", chosen on held-out data and kept
+    in the manifest's "verdict" field (trainer/eval/calibrate.py)."""
+
+    rule: str  # a key of SCORES
+    threshold: float  # a row whose score is below it is no digit
+    temperature: float  # confidence = max softmax(z / temperature) (Guo et al., 2017)
+
+
+def logsumexp(z: np.ndarray) -> np.ndarray:
+    """(B,) of logits z (B, K): minus the energy, high for what the network knows
+    (Liu et al., 2020)."""
+    top = z.max(axis=1)
+    return top + np.log(np.exp(z - top[:, None]).sum(axis=1))
+
+
+# How digit-like each row of logits z (B, K) is: the higher, the more.
+SCORES = {"top_probability": lambda z: softmax(z).max(axis=1),  # Hendrycks and Gimpel, 2017
+          "negative_energy": logsumexp}
 
 
 @dataclass(frozen=True)
@@ -90,9 +116,23 @@ class Prediction:
 
     probabilities: np.ndarray  # float32 (B, K)
     labels: list[str]  # each row's most probable class, by the manifest's labels
+    confidence: np.ndarray  # float32 (B,): the calibrated probability that the label is right
+    is_digit: np.ndarray  # bool (B,): whether the input is a digit at all
 
 
-def predict(params: Params, x: np.ndarray, labels: list[str]) -> Prediction:
-    """The forward pass on x (B, 784) float32 in [0, 1], with each row's label."""
-    probs = probabilities(params, x)
-    return Prediction(probs, [labels[i] for i in probs.argmax(axis=1)])
+def predict(params: Params, x: np.ndarray, labels: list[str],
+            verdict: Verdict | None = None) -> Prediction:
+    """The forward pass on x (B, 784) float32 in [0, 1], with each row's label and verdict.
+
+    Without a verdict (a model trained before there was one), the confidence is the top
+    probability and every input counts as a digit.
+    """
+    _check(params, x)
+    z = logits(params, x)
+    probs = softmax(z)
+    if verdict is None:
+        confidence, is_digit = probs.max(axis=1), np.ones(len(z), dtype=bool)
+    else:
+        confidence = softmax(z / np.float32(verdict.temperature)).max(axis=1)
+        is_digit = SCORES[verdict.rule](z) >= np.float32(verdict.threshold)
+    return Prediction(probs, [labels[i] for i in probs.argmax(axis=1)], confidence, is_digit)

@@ -42,6 +42,7 @@ class Model:
     params: Params
     manifest: dict
     path: Path
+    verdict: inference.Verdict | None = None  # the manifest's "verdict", checked
 
     @property
     def name(self) -> str:
@@ -60,8 +61,8 @@ class Model:
         return inference.probabilities(self.params, x)
 
     def predict(self, x: np.ndarray) -> inference.Prediction:
-        """Probabilities and labels for float32 inputs (B, 784) scaled to [0, 1]."""
-        return inference.predict(self.params, x, self.labels)
+        """Probabilities, labels and verdicts for float32 inputs (B, 784) in [0, 1]."""
+        return inference.predict(self.params, x, self.labels, self.verdict)
 
 
 def weights_sha256(params: Params) -> str:
@@ -136,7 +137,29 @@ def load(model_dir) -> Model:
     if weights_sha256(params) != checked.manifest["weights_sha256"]:
         raise ArtifactError(f"{root / WEIGHTS_FILE}: weights digest differs from "
                             f"{MANIFEST_FILE} weights_sha256; {FIX}")
-    return Model(params=params, manifest=checked.manifest, path=root)
+    return Model(params=params, manifest=checked.manifest, path=root,
+                 verdict=_verdict(checked.manifest, root / MANIFEST_FILE))
+
+
+def _verdict(manifest: dict, path: Path) -> inference.Verdict | None:
+    """The manifest's "verdict" (absent in models trained before it existed), checked."""
+    fields = manifest.get("verdict")
+    if fields is None:
+        return None
+    try:
+        verdict = inference.Verdict(str(fields["rule"]), float(fields["threshold"]),
+                                    float(fields["temperature"]))
+    except (TypeError, KeyError, ValueError) as e:
+        raise ArtifactError(f"{path}: field verdict needs a rule and the numbers threshold "
+                            f"and temperature ({e}); {FIX}") from e
+    if verdict.rule not in inference.SCORES:
+        raise ArtifactError(f"{path}: verdict rule {verdict.rule[:40]!r} is none of "
+                            f"{', '.join(inference.SCORES)}; {FIX}")
+    if not (np.isfinite(verdict.threshold) and verdict.temperature > 0
+            and np.isfinite(verdict.temperature)):
+        raise ArtifactError(f"{path}: field verdict has a non-finite threshold or a "
+                            f"temperature that is not positive; {FIX}")
+    return verdict
 
 
 def _read_params(npz_path: Path, blob: bytes, layers: list[dict]) -> Params:

@@ -62,21 +62,47 @@ def _evaluate(parser, args) -> int:
         for path in plots.write_all(Path(args.model), result, args.plots):
             print(f"wrote {path}", file=sys.stderr)
     if args.robustness:
-        _robustness(result["model"], args)
+        from trainer.eval import robustness
+
+        images, labels = evaluate.test_split(result["model"], args.data_dir, args.verify,
+                                             args.limit)
+        print("\nrobustness (test accuracy under each change):")
+        print(robustness.report(robustness.table(_models(result["model"], args), images,
+                                                 labels)))
+    if args.trust:
+        _trust(result["model"], args)
     return 0
 
 
-def _robustness(model, args) -> None:
+def _models(model, args) -> dict:
+    """{column name: model}: the model, and --compare's."""
     from trainer.artifact import store
-    from trainer.eval import evaluate, robustness
 
     models = {f"{model.name} {model.version}": model}
     if args.compare is not None:
         other = store.load(args.compare)
         models[f"{other.name} {other.version} (--compare)"] = other
-    images, labels = evaluate.test_split(model, args.data_dir, args.verify, args.limit)
-    print("\nrobustness (test accuracy under each change):")
-    print(robustness.report(robustness.table(models, images, labels)))
+    return models
+
+
+def _trust(model, args) -> None:
+    from trainer.eval import evaluate, nondigits, trust
+
+    digits = evaluate.test_split(model, args.data_dir, args.verify, args.limit)
+    n = min(len(digits[0]), 1000)
+    print("\ntrust (held-out non-digits, split 'final'; a model without a verdict "
+          "accepts everything):")
+    print(trust.report(trust.table(_models(model, args), digits,
+                                   nondigits.families(n, "final"))))
+    result = trust.reliability(model, digits)
+    print(f"\nconfidence on the test digits: expected calibration error {result['ece']:.2%} "
+          f"({len(result['bins'])} bins of {trust.calibrate.BINS})")
+    if args.plots is not None:
+        from trainer.eval import plots
+
+        args.plots.mkdir(parents=True, exist_ok=True)
+        path = plots.reliability_diagram(result, args.plots / "reliability.png")
+        print(f"wrote {path}", file=sys.stderr)
 
 
 def _export_onnx(parser, args) -> int:

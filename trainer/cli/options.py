@@ -63,6 +63,7 @@ def _train_options(p: argparse.ArgumentParser) -> None:
     _network_options(option)
     _schedule_options(option)
     _distortion_options(option)
+    _trust_options(option)
     p.add_argument("--out", type=Path, default=Path("models/latest"),
                    help="the model directory to write")
     p.add_argument("--resume", action="store_true",
@@ -86,6 +87,18 @@ def _network_options(option) -> None:
     option("--train-limit", bounded(int, 0, 1 << 31),
            "train on the first N training examples only (0 = all); for smoke runs",
            metavar="N")
+
+
+def _trust_options(option) -> None:
+    option("--outliers", bounded(float, 0.0, 4.0),
+           "outlier exposure: non-digits (strokes, blobs, textures, noise, fragments and "
+           "pairs of digits) added to each batch, as a fraction of its size")
+    option("--outlier-weight", bounded(float, 0.0, 10.0),
+           "the non-digits' loss (cross-entropy to the uniform distribution) against the "
+           "digits'")
+    option("--refuse", bounded(float, 0.0, 0.5, high_open=True),
+           "with --val-split: the share of validation digits the is_digit rule may refuse; "
+           "its threshold and the confidence's temperature are chosen on the validation set")
 
 
 def _schedule_options(option) -> None:
@@ -126,8 +139,13 @@ def _evaluate_options(ev: argparse.ArgumentParser) -> None:
     ev.add_argument("--robustness", action="store_true",
                     help="also score shifted, rotated, scaled, thickened and thinned digits "
                          "(needs scipy)")
+    ev.add_argument("--trust", action="store_true",
+                    help="also score the verdict: MNIST test digits refused, held-out "
+                         "non-digits accepted by family, and the confidence's calibration "
+                         "(with --plots, its reliability diagram)")
     ev.add_argument("--compare", type=Path, metavar="DIR",
-                    help="with --robustness: a second model for the table, e.g. the old one")
+                    help="with --robustness or --trust: a second model for the tables, e.g. "
+                         "the old one")
     ev.add_argument("--limit", type=bounded(int, 0, 1 << 31), default=0, metavar="N",
                     help="score the first N test images only (0 = all)")
 

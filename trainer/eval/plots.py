@@ -68,6 +68,31 @@ def confusion_matrix(cm: np.ndarray, labels: list[str], out: Path) -> Path:
     return out
 
 
+def reliability_diagram(result: dict, out: Path) -> Path:
+    """Accuracy against mean confidence per confidence bin (trainer/eval/calibrate.py's
+    calibration), on the diagonal when calibrated; the bars' widths are the bins'."""
+    plt = _pyplot()
+    fig, (ax, counts) = plt.subplots(2, 1, figsize=(5, 6), height_ratios=[3, 1], sharex=True)
+    bins = result["bins"]
+    lows = [b["low"] for b in bins]
+    widths = [b["high"] - b["low"] for b in bins]
+    ax.bar(lows, [b["accuracy"] for b in bins], width=widths, align="edge",
+           edgecolor="black", label="accuracy in the bin")
+    ax.plot([0, 1], [0, 1], "--", color="grey", label="calibrated")
+    ax.plot([b["confidence"] for b in bins], [b["accuracy"] for b in bins], "o", color="red",
+            label="mean confidence")
+    ax.set_ylabel("accuracy")
+    ax.set_title(f"ECE {result['ece']:.2%}, accuracy {result['accuracy']:.2%}")
+    ax.legend(loc="upper left")
+    counts.bar(lows, [b["count"] for b in bins], width=widths, align="edge", log=True)
+    counts.set_xlabel("confidence")
+    counts.set_ylabel("digits")
+    fig.tight_layout()
+    fig.savefig(out, dpi=100)
+    plt.close(fig)
+    return out
+
+
 def write_all(model_dir: Path, result: dict, out_dir: Path) -> list[Path]:
     """Write the plots into `out_dir`; returns their paths."""
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -38,6 +38,9 @@ class Config:
     shift: float = Distortion.shift
     elastic_alpha: float = Distortion.alpha
     elastic_sigma: float = Distortion.sigma
+    outliers: float = 0.0  # non-digits added to each batch, as a fraction of its size
+    outlier_weight: float = 0.5  # their loss's weight against the digits' (Hendrycks: 0.5)
+    refuse: float = 0.005  # the share of validation digits the verdict may refuse
 
     def as_json(self) -> dict:
         return {**dataclasses.asdict(self), "hidden": list(self.hidden),

@@ -12,12 +12,15 @@ import numpy as np
 from trainer.artifact import inference, store
 from trainer.artifact.integrity import METRICS_FILE
 from trainer.data import idx
-from trainer.eval import scores
+from trainer.eval import calibrate, scores
 from trainer.run.loop import TrainError
 
 
-def export(cfg, out, params, data_dir, digests, *, work: Path, state) -> dict:
-    """Score `params` on the test split and publish the artifact at `out`; the manifest."""
+def export(cfg, out, params, data, *, work: Path, state, validation=None) -> dict:
+    """Score `params` on the test split of data = (data_dir, training files' digests) and
+    publish the artifact at `out`; returns the manifest. With validation = ((x, y),
+    non-digits), the manifest gets the verdict chosen on them (trainer/eval/calibrate.py)."""
+    data_dir, digests = data
     images, labels, test_digests = idx.load_split(data_dir, "test", cfg.verify, cfg.dataset)
     y = labels.astype(np.intp)
     test_loss, pred = scores.loss_and_predicted(params, inference.as_inputs(images), y)
@@ -33,11 +36,13 @@ def export(cfg, out, params, data_dir, digests, *, work: Path, state) -> dict:
     if not all(v is None or np.isfinite(v) for v in _numbers(metrics)):
         raise TrainError(f"{out}: refusing to export non-finite metrics {metrics}; "
                          "lower --lr")
+    fields = {} if validation is None else {
+        "verdict": calibrate.verdict(params, validation[0], validation[1], cfg.refuse)}
     return store.save(
         out, params, extras=[work / METRICS_FILE], name=f"{cfg.dataset}-mlp",
         labels=idx.LABELS[cfg.dataset], training=cfg.as_json(), metrics=metrics,
         data={"dataset": cfg.dataset, "verified": cfg.verify,
-              "sha256": {**digests, **test_digests}})
+              "sha256": {**digests, **test_digests}}, **fields)
 
 
 def _numbers(obj):

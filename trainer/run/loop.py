@@ -12,9 +12,10 @@ import threading
 
 import numpy as np
 
+from trainer.data import outliers
 from trainer.data.batches import minibatches
 from trainer.nn import network
-from trainer.nn.loss import cross_entropy
+from trainer.nn.loss import OUTLIER, cross_entropy
 from trainer.nn.schedule import lr_at
 
 
@@ -46,8 +47,10 @@ class StopFlag:
         return False
 
 
-def run_epoch(cfg, params, opt, xy, rng, *, epoch: int, stop: StopFlag):
-    """One pass over xy = (x (N, 784) float32, y (N,) int); returns (mean loss, accuracy).
+def run_epoch(cfg, params, opt, xy, rng, *, epoch: int, stop: StopFlag, outlier_pool=None):
+    """One pass over xy = (x (N, 784) float32, y (N,) int); returns (mean loss, accuracy
+    on the digits). With `outlier_pool` (M, 784), each batch gets cfg.outliers times its
+    size of non-digits from it (trainer/data/outliers.py).
 
     Stops after the current batch once `stop.requested` is set.
     """
@@ -59,12 +62,15 @@ def run_epoch(cfg, params, opt, xy, rng, *, epoch: int, stop: StopFlag):
     bar = _progress(steps, f"epoch {epoch}/{cfg.epochs}")
     batches = minibatches(x, y, perm, batch_size=cfg.batch_size, rng=rng,
                           distortion=cfg.distortion())
+    if outlier_pool is not None and cfg.outliers:
+        batches = outliers.mixed(batches, outlier_pool, cfg.outliers, rng)
     for step, (xb, yb) in enumerate(batches):
         loss, z = _step(cfg, (params, grads), opt, (xb, yb), rng=rng,
                         where=(epoch, step, steps))
-        total_loss += loss * len(yb)
+        digits = np.count_nonzero(yb != OUTLIER)
+        total_loss += loss * digits
         correct += int(np.count_nonzero(z.argmax(axis=1) == yb))
-        seen += len(yb)
+        seen += digits
         if bar is not None:
             bar.update(1)
         if stop.requested:
@@ -82,7 +88,7 @@ def _step(cfg, params_grads, opt, batch, *, rng, where):
     xb, yb = batch
     with np.errstate(over="ignore", invalid="ignore"):  # divergence is checked just below
         z, cache = network.forward(params, xb, cfg.dropout, rng)
-        loss, dz = cross_entropy(z, yb)
+        loss, dz = cross_entropy(z, yb, cfg.outlier_weight)
     if not math.isfinite(loss):
         raise TrainError(f"loss became {loss} in epoch {epoch}, batch {step + 1}; "
                          "lower --lr or add --weight-decay; nothing was exported")

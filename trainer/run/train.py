@@ -12,7 +12,7 @@ import numpy as np
 
 from trainer.artifact import inference
 from trainer.artifact.integrity import METRICS_FILE
-from trainer.data import idx
+from trainer.data import idx, outliers
 from trainer.eval import scores
 from trainer.nn import network, optim
 from trainer.nn.schedule import lr_at
@@ -20,6 +20,9 @@ from trainer.run import checkpoint, export
 from trainer.run import state as run_state
 from trainer.run.config import Config
 from trainer.run.loop import StopFlag, run_epoch
+
+POOL = 24000  # non-digits made for outlier exposure, drawn from afresh for every batch
+VALIDATION_OUTLIERS = 2000  # others, to report how many the verdict accepts
 
 
 class Interrupted(Exception):
@@ -38,11 +41,13 @@ def train(cfg: Config, out, data_dir, *, resume: bool = False, log=print,
     images, labels, digests = idx.load_split(data_dir, "train", cfg.verify, cfg.dataset)
     if cfg.train_limit:
         images, labels = images[:cfg.train_limit], labels[:cfg.train_limit]
-    x, y = inference.as_inputs(images), labels.astype(np.intp)
     rng = np.random.default_rng(cfg.seed)
-    params = network.init([x.shape[1], *cfg.hidden, 10], rng)
-    train_xy, val_xy = _split(cfg, x, y, rng)
-    del x, y  # the split holds copies; the whole set need not stay in memory
+    params = network.init([int(np.prod(images.shape[1:])), *cfg.hidden, 10], rng)
+    kept, held = _split(cfg, len(images), rng)
+    train_xy = (inference.as_inputs(images[kept]), labels[kept].astype(np.intp))
+    val_xy = None if held is None else (inference.as_inputs(images[held]),
+                                        labels[held].astype(np.intp))
+    pools = _outlier_pools(cfg, images[kept], log, validating=held is not None)
     opt = optim.make(cfg.optimizer, network.flatten(params), cfg.momentum)
     work = run_state.run_dir(out)
     state = run_state.start(cfg, work, params, opt, rng, resume=resume, log=log)
@@ -50,23 +55,38 @@ def train(cfg: Config, out, data_dir, *, resume: bool = False, log=print,
         for epoch in range(state.epoch + 1, cfg.epochs + 1):
             if state.stopped_early:
                 break
-            _epoch(cfg, (params, opt, rng), (train_xy, val_xy), state, epoch, stop=stop,
-                   work=work, log=log)
+            _epoch(cfg, (params, opt, rng), (train_xy, val_xy, pools[0]), state, epoch,
+                   stop=stop, work=work, log=log)
             if on_epoch is not None:
                 on_epoch(epoch)
     final = state.best if state.best is not None else params
-    manifest = export.export(cfg, out, final, data_dir, digests, work=work, state=state)
+    manifest = export.export(cfg, out, final, (data_dir, digests), work=work, state=state,
+                             validation=None if val_xy is None else (val_xy, pools[1]))
     run_state.remove_run_dir(work)
     return manifest
 
 
-def _split(cfg: Config, x: np.ndarray, y: np.ndarray, rng):
-    """((x, y) to train on, (x, y) to validate on or None), by cfg.val_split."""
-    n_val = round(cfg.val_split * len(x))
+def _split(cfg: Config, n: int, rng):
+    """(indices to train on, indices to validate on or None), by cfg.val_split."""
+    n_val = round(cfg.val_split * n)
     if not n_val:
-        return (x, y), None
-    order = rng.permutation(len(x))
-    return (x[order[:-n_val]], y[order[:-n_val]]), (x[order[-n_val:]], y[order[-n_val:]])
+        return np.arange(n), None
+    order = rng.permutation(n)
+    return order[:-n_val], order[-n_val:]
+
+
+def _outlier_pools(cfg: Config, digits: np.ndarray, log, *, validating: bool):
+    """(non-digits to train on (M, 784) or None, others to validate on (V, 784) or None),
+    made by generators of their own seeded by cfg.seed: the same on every --resume."""
+    pools = []
+    for wanted, n, stream in ((cfg.outliers, POOL, 1), (validating, VALIDATION_OUTLIERS, 2)):
+        if not wanted:
+            pools.append(None)
+            continue
+        log(f"making {n} non-digits (outlier exposure, trainer/data/outliers.py)")
+        made = outliers.pool(n, np.random.default_rng([cfg.seed, stream]), digits)
+        pools.append(inference.as_inputs(made))
+    return tuple(pools)
 
 
 def _epoch(cfg: Config, model, data, state: run_state.RunState, epoch: int, *,
@@ -74,9 +94,10 @@ def _epoch(cfg: Config, model, data, state: run_state.RunState, epoch: int, *,
            work: Path, log) -> None:
     """Train one epoch, validate, log, append the metrics row and write the checkpoint."""
     params, opt, rng = model
-    train_xy, val_xy = data
+    train_xy, val_xy, pool = data
     t0 = time.perf_counter()
-    tr_loss, tr_acc = run_epoch(cfg, params, opt, train_xy, rng, epoch=epoch, stop=stop)
+    tr_loss, tr_acc = run_epoch(cfg, params, opt, train_xy, rng, epoch=epoch, stop=stop,
+                                outlier_pool=pool)
     if stop.requested:
         raise Interrupted(f"interrupted during epoch {epoch}; " + (
             f"the checkpoint of epoch {epoch - 1} is in {work}; continue with --resume"

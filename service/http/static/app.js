@@ -1,6 +1,7 @@
 // The drawing page: strokes on a canvas, sent as PNG to /predict?normalize=mnist once
-// the pen rests, and the answer shown: the digit, ten probabilities, and the 28x28
-// image the model saw (return_input=true). No framework, no build step.
+// the pen rests, and the answer shown: the digit (or "not a digit", or "not sure"), ten
+// probabilities, and the 28x28 image the model saw (return_input=true). No framework,
+// no build step.
 "use strict";
 
 const pad = document.getElementById("pad");
@@ -11,6 +12,7 @@ const digit = document.getElementById("digit");
 const bars = document.getElementById("bars");
 const pen = document.getElementById("pen");
 const QUIET_MS = 250; // after the last stroke, before asking
+const SURE = 0.75; // below this calibrated confidence the page says it is not sure
 const MESSAGES = {
   no_digit: "Draw a digit: the box looks empty.",
   image_too_large: "That image is too large; try a smaller one.",
@@ -108,9 +110,21 @@ async function ask(blob, type, forStrokes) {
   show(body.predictions[0], forStrokes);
 }
 
+function verdict(prediction) {
+  if (!prediction.is_digit) return "not-digit";
+  return prediction.confidence >= SURE ? "digit" : "unsure";
+}
+
 function show(prediction, forStrokes) {
-  statusLine.textContent = "The model reads:";
-  digit.textContent = String(prediction.label);
+  const judged = verdict(prediction);
+  const percent = `${(100 * prediction.confidence).toFixed(0)}%`;
+  statusLine.textContent = {
+    "digit": "The model reads:",
+    "unsure": `Not sure: perhaps a ${prediction.label} (${percent} sure).`,
+    "not-digit": "That does not look like a digit.",
+  }[judged];
+  digit.textContent = judged === "not-digit" ? "?" : String(prediction.label);
+  digit.dataset.verdict = judged;
   digit.dataset.forStrokes = String(forStrokes);
   drawSeen(prediction.input);
   bars.replaceChildren(...prediction.probabilities.map((p, label) => {
@@ -142,6 +156,7 @@ function showError(message, forStrokes) {
   statusLine.textContent = message;
   statusLine.classList.add("error");
   digit.textContent = "";
+  digit.dataset.verdict = "";
   digit.dataset.forStrokes = String(forStrokes);
   bars.replaceChildren();
 }
@@ -151,6 +166,7 @@ function showEmpty() {
   statusLine.textContent = "Draw a digit in the box.";
   statusLine.classList.remove("error");
   digit.textContent = "";
+  digit.dataset.verdict = "";
   digit.dataset.forStrokes = "0";
   bars.replaceChildren();
   seen.clearRect(0, 0, 28, 28);

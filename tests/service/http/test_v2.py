@@ -28,15 +28,17 @@ def test_server_and_model_metadata_and_health(client, app):
         meta = client.get(path).get_json()
         assert meta["name"] == "tiny-test" and meta["versions"] == [version]
         assert meta["inputs"] == [{"name": "pixels", "datatype": "FP32", "shape": [-1, 784]}]
-        assert meta["outputs"] == [{"name": "probabilities", "datatype": "FP32",
-                                    "shape": [-1, 10]}]
+        assert meta["outputs"] == [
+            {"name": "probabilities", "datatype": "FP32", "shape": [-1, 10]},
+            {"name": "is_digit", "datatype": "BOOL", "shape": [-1]},
+            {"name": "confidence", "datatype": "FP32", "shape": [-1]}]
         assert client.get(f"{path}/ready").status_code == 200
 
 
 def test_infer_answers_the_model_for_fp32_uint8_flat_and_nested(client, app):
     model = app.extensions["predictor"].model
     pixels = np.random.default_rng(0).integers(0, 256, (3, 28, 28)).astype(np.uint8)
-    want = model.probabilities(as_inputs(pixels))
+    want = model.predict(as_inputs(pixels))
     bodies = [tensor(as_inputs(pixels)), tensor(as_inputs(pixels).reshape(3, 28, 28)),
               tensor(pixels, "UINT8"), {**tensor(pixels.reshape(3, 784), "UINT8"),
                                         "data": pixels.ravel().tolist()}]
@@ -46,10 +48,24 @@ def test_infer_answers_the_model_for_fp32_uint8_flat_and_nested(client, app):
         out = resp.get_json()
         assert out["model_name"] == "tiny-test" and out["model_version"] == model.version
         assert out["id"] == "r1"
-        (probs,) = out["outputs"]
+        probs, is_digit, confidence = out["outputs"]  # none asked for: all of them
         assert probs["name"] == "probabilities" and probs["datatype"] == "FP32"
         assert probs["shape"] == [3, 10]
-        np.testing.assert_array_equal(np.float32(probs["data"]).reshape(3, 10), want)
+        np.testing.assert_array_equal(np.float32(probs["data"]).reshape(3, 10),
+                                      want.probabilities)
+        assert (is_digit["name"], is_digit["datatype"], is_digit["shape"]) == \
+            ("is_digit", "BOOL", [3])
+        assert is_digit["data"] == want.is_digit.tolist()
+        assert (confidence["name"], confidence["datatype"]) == ("confidence", "FP32")
+        np.testing.assert_array_equal(np.float32(confidence["data"]), want.confidence)
+
+
+def test_asking_for_probabilities_alone_gets_them_alone(client, app):
+    x = np.random.default_rng(3).random((2, 784), dtype=np.float32)
+    resp = client.post(INFER, json={"inputs": [tensor(x)],
+                                    "outputs": [{"name": "probabilities"}]})
+    (probs,) = resp.get_json()["outputs"]
+    assert probs["name"] == "probabilities" and probs["shape"] == [2, 10]
 
 
 @pytest.mark.parametrize(("body", "says"), [
@@ -59,7 +75,7 @@ def test_infer_answers_the_model_for_fp32_uint8_flat_and_nested(client, app):
     ({"inputs": [tensor(np.full((1, 784), 255.0))]}, "scaled to [0, 1]"),
     ({"inputs": [{**tensor(np.zeros((1, 784))), "data": [0] * 10}]}, "10 values"),
     ({"inputs": [tensor(np.zeros((1, 784)))], "outputs": [{"name": "logits"}]},
-     "output is 'probabilities'"),
+     "outputs are 'probabilities', 'is_digit', 'confidence'"),
     ({"inputs": []}, "expected 1 input"),
 ])
 def test_a_wrong_request_is_a_400_saying_what_was_expected(client, body, says):
@@ -80,16 +96,21 @@ def test_binary_input_and_output(client, app):
     x = np.random.default_rng(1).random((2, 784), dtype=np.float32)
     head = json.dumps({"inputs": [{"name": "pixels", "shape": [2, 784], "datatype": "FP32",
                                    "parameters": {"binary_data_size": x.nbytes}}],
-                       "outputs": [{"name": "probabilities",
-                                    "parameters": {"binary_data": True}}]}).encode()
+                       "outputs": [{"name": name, "parameters": {"binary_data": True}}
+                                   for name in ("probabilities", "is_digit", "confidence")]}
+                      ).encode()
     resp = client.post(INFER, data=head + x.tobytes(),
                        headers={"Inference-Header-Content-Length": str(len(head))})
     assert resp.status_code == 200
     n = int(resp.headers["Inference-Header-Content-Length"])
     meta, blob = json.loads(resp.data[:n]), resp.data[n:]
-    assert meta["outputs"][0]["parameters"]["binary_data_size"] == len(blob) == 2 * 10 * 4
-    np.testing.assert_array_equal(np.frombuffer(blob, "<f4").reshape(2, 10),
-                                  app.extensions["predictor"].model.probabilities(x))
+    sizes = [o["parameters"]["binary_data_size"] for o in meta["outputs"]]
+    assert sizes == [2 * 10 * 4, 2, 2 * 4] and sum(sizes) == len(blob)
+    want = app.extensions["predictor"].model.predict(x)
+    np.testing.assert_array_equal(np.frombuffer(blob[:80], "<f4").reshape(2, 10),
+                                  want.probabilities)
+    np.testing.assert_array_equal(np.frombuffer(blob[80:82], bool), want.is_digit)
+    np.testing.assert_array_equal(np.frombuffer(blob[82:], "<f4"), want.confidence)
 
 
 @pytest.mark.slow
@@ -108,13 +129,19 @@ def test_tritonclient_gets_the_probabilities_of_predict(mnist_test, tmp_path):
                 batch = images[start:start + 200]
                 inp = httpclient.InferInput("pixels", [len(batch), 784], "FP32")
                 inp.set_data_from_numpy(as_inputs(batch), binary_data=binary)
-                out = httpclient.InferRequestedOutput("probabilities", binary_data=binary)
-                got = client.infer(name, [inp], outputs=[out]).as_numpy("probabilities")
+                outs = [httpclient.InferRequestedOutput(n, binary_data=binary)
+                        for n in ("probabilities", "is_digit", "confidence")]
+                got = client.infer(name, [inp], outputs=outs)
                 body, content_type = multipart([png(im) for im in batch])
                 _, _, answer = request(server.port, "POST", "/predict", body,
                                        headers={"Content-Type": content_type})
-                want = [p["probabilities"] for p in json.loads(answer)["predictions"]]
-                np.testing.assert_allclose(got, np.float32(want), rtol=0, atol=1e-6)
+                want = json.loads(answer)["predictions"]
+                np.testing.assert_allclose(got.as_numpy("probabilities"),
+                                           np.float32([p["probabilities"] for p in want]),
+                                           rtol=0, atol=1e-6)
+                assert got.as_numpy("is_digit").tolist() == [p["is_digit"] for p in want]
+                np.testing.assert_allclose(got.as_numpy("confidence"),
+                                           [p["confidence"] for p in want], atol=1e-6)
         _, _, metrics = request(server.port, "GET", "/metrics")
         assert b'route="/v2/models/<name>/infer"' in metrics
     finally:

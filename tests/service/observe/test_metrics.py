@@ -5,6 +5,7 @@ import threading
 from collections import Counter
 
 from service import create_app
+from tests.conftest import write_tiny_model
 from tests.service.conftest import instances_body
 from tests.service.conftest import metric_samples as samples
 
@@ -115,3 +116,16 @@ def test_counts_sum_across_two_gunicorn_workers(gunicorn_server, tiny_model_dir)
                 if name == "predictions_total"} == dict(labels)
         version = server.get_json("/model")["version"]
         assert value(m, "model_info", name="tiny-test", version=version) == 1
+
+
+def test_images_judged_no_digit_are_counted(tmp_path):
+    # A threshold above any probability: the model refuses every input.
+    write_tiny_model(tmp_path / "m", verdict={"rule": "top_probability", "threshold": 2.0,
+                                              "temperature": 1.0})
+    app = create_app({"MODEL_DIR": str(tmp_path / "m"), "TESTING": True})
+    resp = app.test_client().post("/predict", data=instances_body(3),
+                                  content_type="application/json")
+    assert [p["is_digit"] for p in resp.get_json()["predictions"]] == [False] * 3
+    counts = samples(app.extensions["metrics"].exposition().decode())
+    assert counts[("predict_nondigits_total", ())] == 3
+    assert counts[("predict_images_total", ())] == 3

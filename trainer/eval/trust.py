@@ -1,0 +1,51 @@
+"""How far the verdict can be trusted (`evaluate --trust`): digits refused, non-digits
+accepted by family, and how well `confidence` is calibrated, on held-out inputs.
+
+MNIST's test digits are the digits; trainer/eval/nondigits.py's families the
+non-digits. Every input goes through the model's own `predict`, as in the service.
+"""
+
+import numpy as np
+
+from trainer.artifact.inference import as_inputs
+from trainer.eval import calibrate, scores
+
+
+def _predict(model, pixels: np.ndarray):
+    """Predictions of float32 (N, 28, 28) on 0..255, in batches, concatenated."""
+    x = as_inputs(pixels)
+    parts = [model.predict(x[i:i + scores.BATCH]) for i in range(0, len(x), scores.BATCH)]
+    return (np.concatenate([p.is_digit for p in parts]),
+            np.concatenate([p.confidence for p in parts]),
+            np.concatenate([p.probabilities.argmax(axis=1) for p in parts]))
+
+
+def table(models: dict, digits: tuple, nondigits: dict) -> dict:
+    """{row: {model name: share}}: "MNIST test digits refused", then "<family> accepted"
+    for each of `nondigits` ({family: (N, 28, 28) on 0..255})."""
+    images = digits[0]
+    out = {"MNIST test digits refused": {}}
+    for name, model in models.items():
+        is_digit, _, _ = _predict(model, images.astype(np.float32))
+        out["MNIST test digits refused"][name] = float(np.mean(~is_digit))
+    for family, pixels in nondigits.items():
+        out[f"{family} accepted"] = {name: float(np.mean(_predict(model, pixels)[0]))
+                                     for name, model in models.items()}
+    return out
+
+
+def reliability(model, digits: tuple) -> dict:
+    """calibrate.calibration of `confidence` on the digits, with the accuracy."""
+    images, labels = digits
+    _, confidence, top = _predict(model, images.astype(np.float32))
+    correct = top == labels
+    return {**calibrate.calibration(confidence, correct), "accuracy": float(correct.mean())}
+
+
+def report(result: dict) -> str:
+    """A Markdown table: one row per line of `table`, one column per model, in percent."""
+    names = list(next(iter(result.values())))
+    lines = ["| inputs | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+    lines += [f"| {row} | " + " | ".join(f"{share:.2%}" for share in cells.values()) + " |"
+              for row, cells in result.items()]
+    return "\n".join(lines)
