@@ -47,6 +47,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     MKL_NUM_THREADS=1 \
     BIND_HOST=0.0.0.0 \
     PORT=8000 \
+    GRPC_PORT=8001 \
     MODEL_DIR=/app/models/default
 
 # A fixed numeric uid/gid so Kubernetes' runAsNonRoot can verify it and runAsUser can
@@ -63,12 +64,14 @@ COPY --from=builder /opt/venv /opt/venv
 COPY models/default ./models/default
 
 USER 10001:10001
-EXPOSE 8000
+# HTTP (REST, the page, /metrics) and gRPC (the Open Inference Protocol's, GRPC_PORT).
+EXPOSE 8000 8001
 STOPSIGNAL SIGTERM
 # Slim images have no curl; urlopen raises (exit 1) on a refused connection or a non-2xx.
 HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/readyz' % os.environ.get('PORT', '8000'), timeout=4)"]
 # `python -m service` checks every setting, then execs gunicorn with the package's
-# service/server/conf.py: it binds ${BIND_HOST}:${PORT} (0.0.0.0:8000 here), drains
+# service/server/conf.py: it binds ${BIND_HOST}:${PORT} (0.0.0.0:8000 here) and its
+# workers ${BIND_HOST}:${GRPC_PORT} (0.0.0.0:8001), drains
 # within `docker stop`'s 10 s, and keeps heartbeat files in /dev/shm.
 CMD ["python", "-m", "service"]

@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 MODEL_OUT ?= models/default
 
-.PHONY: install test lint serve fetch train model bench image lock constraints audit clean
+.PHONY: install test lint serve fetch train model bench image lock constraints audit protos clean
 
 # requirements.lock pins the runtime dependencies to the versions the image gets. Used
 # as constraints it pins them and checks their hashes; --no-require-hashes (pip 26.2)
@@ -59,6 +59,7 @@ bench: fetch
 	$(PY) bench/train_vs_torch.py --repeats 3 --epochs 2
 	$(PY) bench/train_vs_torch.py --time-to-accuracy --configs default --repeats 2
 	$(PY) bench/serve_floor.py --seconds 8 --repeats 3
+	$(PY) bench/protocols/grpc_vs_rest.py --seconds 5 --repeats 3
 	$(PY) bench/reliability.py
 	SOAK_SECONDS=60 $(PY) -m pytest -q -s -p no:randomly tests/service/server/test_soak.py
 
@@ -77,6 +78,19 @@ lock:
 		--custom-compile-command "make lock" $(if $(UPGRADE),--upgrade) -o requirements.lock
 
 constraints: lock
+
+# service/grpc/open_inference_grpc.binpb: the Open Inference Protocol's .proto compiled by
+# protoc into a descriptor set, committed; service/grpc/protocol.py builds the messages from
+# it in a pool of its own (tritonclient's identical names in the default pool would clash).
+# grpcio-tools runs in a throwaway venv: it needs a grpcio as new as itself, above the
+# ceiling tritonclient[grpc] puts on the dev venv's. Its protoc's version makes no difference
+# to the descriptor set.
+GRPC_TOOLS_VERSION ?= 1.81.1
+protos:
+	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && python3 -m venv "$$tmp" \
+	&& "$$tmp/bin/python" -m pip install -q "grpcio-tools==$(GRPC_TOOLS_VERSION)" \
+	&& cd service/grpc && "$$tmp/bin/python" -m grpc_tools.protoc --proto_path=. \
+		--descriptor_set_out=open_inference_grpc.binpb open_inference_grpc.proto
 
 # Looks the locked versions up in PyPI's vulnerability data (needs the internet: CI
 # cannot reach it, so `make test` does not run this). --disable-pip: the lock is the

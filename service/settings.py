@@ -45,6 +45,9 @@ APP = {
 SERVER = {
     "BIND_HOST": ("127.0.0.1", str, None),
     "PORT": (8000, int, 1),
+    # The Open Inference Protocol over gRPC (service/grpc/), on BIND_HOST like PORT;
+    # 8001 as in Triton and KServe. 0 serves no gRPC.
+    "GRPC_PORT": (8001, int, 0),
     "WEB_CONCURRENCY": (None, int, 1),  # None: the CPUs this process may run on
     "WORKER_CONNECTIONS": (1000, int, 1),
     "READ_TIMEOUT": (10, int, 1),
@@ -98,4 +101,9 @@ def server(environ=os.environ) -> dict:
         cpus = (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
                 else os.cpu_count())
         values["WEB_CONCURRENCY"] = cpus or 1
+    if values["GRPC_PORT"] == values["PORT"]:
+        raise SettingError(f"GRPC_PORT={values['GRPC_PORT']} is PORT too: gRPC needs a port of "
+                           "its own, e.g. GRPC_PORT=8001, or GRPC_PORT=0 to serve no gRPC")
+    if values["GRPC_PORT"] > 65535:
+        raise SettingError(f"GRPC_PORT={values['GRPC_PORT']}: a port is at most 65535")
     return values

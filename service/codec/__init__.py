@@ -1,7 +1,8 @@
 """Codecs: each protocol's request body -> model inputs, and a prediction -> its answer.
 
 - predict.py: /predict (image files, multipart uploads, JSON instances);
-- tensors.py: the Open Inference Protocol's tensors (JSON or binary);
+- tensors.py: the Open Inference Protocol's tensors, for REST and gRPC alike, and
+  v2_body.py: its REST bodies (JSON or binary);
 - images.py, normalize.py, instances.py: the pieces they share.
 
 Model inputs are always what the trainer feeds the network: float32 (B, 784) scaled

@@ -1,5 +1,6 @@
-"""Open Inference Protocol (KServe V2) tensors: a request body -> model inputs, and the
-probabilities -> a response body, JSON or with the binary tensor data extension.
+"""Open Inference Protocol (KServe V2) tensors, the same for both of its transports: the
+served model and its metadata, one input tensor -> model inputs, and the outputs asked
+for. REST frames them as JSON or binary (v2_body.py), gRPC as protobuf (service/grpc/).
 
 The model's one input, `pixels`, is FP32 of shape [-1, 784] scaled to [0, 1], as the
 trainer feeds it; [-1, 28, 28] is accepted too, and so is UINT8 on 0..255, which is
@@ -9,13 +10,10 @@ BadRequest (400) that says what was expected.
 """
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
-import orjson
 
-from service.codec.instances import parse_json
-from service.errors import BadRequest
+from service.errors import BadRequest, NotFound
 from trainer.artifact import PIXELS, SIDE
 from trainer.artifact.inference import as_inputs
 
@@ -28,67 +26,54 @@ OUTPUTS = {
     "confidence": ("FP32", "the calibrated probability that the label is right"),
 }
 DTYPES = {"FP32": np.dtype("<f4"), "UINT8": np.dtype("u1")}
+EXTENSIONS = ("binary_tensor_data",)
+PLATFORM = "numpy_mlp"
+# REST's binary tensor data extension: the length of the JSON that heads the body.
 HEADER_LENGTH = "Inference-Header-Content-Length"
 
 
-@dataclass(frozen=True)
-class InferRequest:
-    """An inference request, decoded: the model inputs and how to answer."""
-
-    x: np.ndarray  # float32 (B, 784) in [0, 1]
-    id: str | None
-    outputs: tuple[tuple[str, bool], ...]  # (name, as binary data) in the answer's order
-
-
-def parse(body: bytes, header_length: str | None, max_batch: int) -> InferRequest:
-    """The request `body` (with the binary extension's JSON length, if sent)."""
-    head, binary = _split(body, header_length)
-    fields = parse_json(head)
-    if not isinstance(fields, dict) or not isinstance(fields.get("inputs"), list):
-        raise BadRequest('expected a JSON object with "inputs": [{"name", "shape", '
-                         '"datatype", "data"}]')
-    if len(fields["inputs"]) != 1:
-        raise BadRequest(f'expected 1 input, {INPUT!r}; got {len(fields["inputs"])}')
-    x = _input(fields["inputs"][0], binary, max_batch)
-    return InferRequest(x, _request_id(fields), _outputs(fields))
+def served(predictor, name: str, version: str | None = None):
+    """The served model, if it is the one named; NotReady (503) or NotFound (404)."""
+    model = predictor.current()
+    if name != model.name:
+        raise NotFound(f"model {name[:60]!r} is unknown; this server serves {model.name!r}")
+    if version and version != model.version:
+        raise NotFound(f"model {name!r} has no version {version[:40]!r}; it serves "
+                       f"version {model.version!r}")
+    return model
 
 
-def _split(body: bytes, header_length: str | None) -> tuple[bytes, bytes]:
-    if header_length is None:
-        return body, b""
-    try:
-        n = int(header_length)
-    except ValueError as e:
-        raise BadRequest(f"{HEADER_LENGTH} {header_length[:20]!r} is not a number") from e
-    if not 0 < n <= len(body):
-        raise BadRequest(f"{HEADER_LENGTH} {n} does not fit the {len(body)}-byte body")
-    return body[:n], body[n:]
+def metadata(model) -> dict:
+    """The model metadata answer: name, versions, platform, inputs and outputs."""
+    n_out = model.params[-1][0].shape[1]
+    return {"name": model.name, "versions": [model.version], "platform": PLATFORM,
+            "inputs": [{"name": INPUT, "datatype": "FP32", "shape": [-1, PIXELS]}],
+            "outputs": [{"name": name, "datatype": datatype,
+                         "shape": [-1, n_out] if name == "probabilities" else [-1]}
+                        for name, (datatype, _) in OUTPUTS.items()]}
 
 
-def _input(tensor, binary: bytes, max_batch: int) -> np.ndarray:
-    if not isinstance(tensor, dict) or tensor.get("name") != INPUT:
-        raise BadRequest(f"input name {str(_get(tensor, 'name'))[:40]!r} is unknown; "
+def decode(name, datatype, shape, max_batch: int, *, data=None,
+           raw: bytes | None = None) -> np.ndarray:
+    """One input tensor -> float32 (B, 784) in [0, 1]: its values are `raw` (bytes,
+    row-major) or else `data` (numbers, flat or nested)."""
+    if name != INPUT:
+        raise BadRequest(f"input name {str(name)[:40]!r} is unknown; "
                          f"the model's input is {INPUT!r}")
-    dtype = DTYPES.get(tensor.get("datatype"))
+    dtype = DTYPES.get(datatype) if isinstance(datatype, str) else None
     if dtype is None:
-        raise BadRequest(f"input {INPUT!r} datatype {str(tensor.get('datatype'))[:20]!r}: "
+        raise BadRequest(f"input {INPUT!r} datatype {str(datatype)[:20]!r}: "
                          "expected FP32 (scaled to [0, 1]) or UINT8 (0..255)")
-    shape = _shape(tensor.get("shape"), max_batch)
+    shape = _shape(shape, max_batch)
     size = math.prod(shape)
-    nbytes = (tensor.get("parameters") or {}).get("binary_data_size")
-    if nbytes is not None:
-        if nbytes != size * dtype.itemsize or nbytes != len(binary):
-            raise BadRequest(f"input {INPUT!r}: binary_data_size {nbytes} but shape {shape} of "
-                             f"{tensor['datatype']} is {size * dtype.itemsize} bytes and "
-                             f"{len(binary)} followed the JSON")
-        values = np.frombuffer(binary, dtype=dtype)
+    if raw is not None:
+        if len(raw) != size * dtype.itemsize:
+            raise BadRequest(f"input {INPUT!r}: {len(raw)} bytes of raw contents, but "
+                             f"shape {shape} of {datatype} is {size * dtype.itemsize} bytes")
+        values = np.frombuffer(raw, dtype=dtype)
     else:
-        values = _json_data(tensor.get("data"), dtype, size)
-    return _scaled(values.reshape(shape[0], PIXELS), tensor["datatype"])
-
-
-def _get(obj, key):
-    return obj.get(key) if isinstance(obj, dict) else None
+        values = _numbers(data, dtype, size)
+    return _scaled(values.reshape(shape[0], PIXELS), datatype)
 
 
 def _shape(shape, max_batch: int) -> list[int]:
@@ -103,7 +88,7 @@ def _shape(shape, max_batch: int) -> list[int]:
     return shape
 
 
-def _json_data(data, dtype: np.dtype, size: int) -> np.ndarray:
+def _numbers(data, dtype: np.dtype, size: int) -> np.ndarray:
     try:
         values = np.asarray(data, dtype=np.float64).ravel()
     except (TypeError, ValueError) as e:
@@ -128,46 +113,20 @@ def _scaled(values: np.ndarray, datatype: str) -> np.ndarray:
     return x
 
 
-def _request_id(fields: dict) -> str | None:
-    rid = fields.get("id")
-    return rid if isinstance(rid, str) else None
-
-
-def _outputs(fields: dict) -> tuple[tuple[str, bool], ...]:
-    """The outputs asked for, each with whether it goes back as binary data; all of them
-    when none is named (as the protocol has it). Unknown outputs are refused."""
-    binary = bool((fields.get("parameters") or {}).get("binary_data_output", False))
-    asked = fields.get("outputs")
-    if asked is None:
-        return tuple((name, binary) for name in OUTPUTS)
-    if not isinstance(asked, list) or any(_get(o, "name") not in OUTPUTS for o in asked):
+def outputs(names) -> tuple[str, ...]:
+    """The outputs asked for by name, in the order asked; all of them when `names` is
+    None (as the protocol has it). An unknown name is refused."""
+    if names is None:
+        return tuple(OUTPUTS)
+    if not isinstance(names, list | tuple) or any(not isinstance(name, str)
+                                                  or name not in OUTPUTS for name in names):
         raise BadRequest(f"unknown output requested; the model's outputs are "
                          f"{', '.join(map(repr, OUTPUTS))}")
-    return tuple((o["name"], bool((o.get("parameters") or {}).get("binary_data", binary)))
-                 for o in asked)
+    return tuple(names)
 
 
-def response(model, prediction, request: InferRequest):
-    """(body bytes, extra headers) of the inference response: JSON, or with the binary
-    tensor extension the JSON then each binary output's bytes, in order."""
-    values = {"probabilities": prediction.probabilities.astype("<f4"),
-              "is_digit": prediction.is_digit.astype(bool),
-              "confidence": prediction.confidence.astype("<f4")}
-    tensors, blobs = [], []
-    for name, binary in request.outputs:
-        array = values[name]
-        tensor = {"name": name, "datatype": OUTPUTS[name][0], "shape": list(array.shape)}
-        if binary:
-            blobs.append(array.tobytes())
-            tensor["parameters"] = {"binary_data_size": len(blobs[-1])}
-        else:
-            tensor["data"] = array.astype(np.float64 if array.dtype.kind == "f" else bool
-                                          ).ravel().tolist()
-        tensors.append(tensor)
-    out = {"model_name": model.name, "model_version": model.version, "outputs": tensors}
-    if request.id is not None:
-        out["id"] = request.id
-    head = orjson.dumps(out)
-    if not blobs:
-        return head, {}
-    return head + b"".join(blobs), {HEADER_LENGTH: str(len(head))}
+def values(prediction) -> dict[str, np.ndarray]:
+    """Each output's array, in its datatype: FP32 little-endian, BOOL one byte each."""
+    return {"probabilities": prediction.probabilities.astype("<f4"),
+            "is_digit": prediction.is_digit.astype(bool),
+            "confidence": prediction.confidence.astype("<f4")}

@@ -4,7 +4,9 @@ Under gunicorn, the master (service/server/master.py) sets PROMETHEUS_MULTIPROC_
 before any worker imports prometheus_client; each worker then writes its values to files there and a
 scrape, whichever worker answers it, sums them (MultiProcessCollector). Without it
 (the Flask test client) each app gets its own CollectorRegistry, so tests can build
-many apps in one process without "Duplicated timeseries" errors.
+many apps in one process without "Duplicated timeseries" errors. gRPC calls
+(service/grpc/calls.py) are counted by method and status code, under the names gRPC's
+own Prometheus interceptors use.
 """
 
 import os
@@ -26,6 +28,7 @@ from service.settings import METRICS_DIR_ENV
 # Seconds; /predict of one image takes about a millisecond, a full batch tens of them.
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
                    10.0)
+GRPC_SERVICE = "inference.GRPCInferenceService"  # the only one served (service/grpc/)
 UNMATCHED = "<unmatched>"  # the route label of 404s: raw paths would be unbounded labels
 
 bp = Blueprint("metrics", __name__)
@@ -42,6 +45,14 @@ class Metrics:
         self.latency = Histogram("http_request_duration_seconds",
                                  "Time from routing to response, by route", ["route"],
                                  buckets=LATENCY_BUCKETS, registry=r)
+        # gRPC calls, by the names gRPC's Prometheus interceptors use (grpc-ecosystem).
+        self.grpc_calls = Counter("grpc_server_handled_total", "gRPC calls by method and "
+                                  "status code", ["grpc_type", "grpc_service", "grpc_method",
+                                                  "grpc_code"], registry=r)
+        self.grpc_latency = Histogram("grpc_server_handling_seconds", "Time from the "
+                                      "message read to the answer, by method",
+                                      ["grpc_type", "grpc_service", "grpc_method"],
+                                      buckets=LATENCY_BUCKETS, registry=r)
         self.images = Counter("predict_images_total", "Images predicted", registry=r)
         self.labels = Counter("predictions_total", "Predictions by predicted label",
                               ["label"], registry=r)
@@ -71,6 +82,17 @@ class Metrics:
         if child is None:
             child = self._children[key] = (self.requests.labels(route, method, str(status)),
                                            self.latency.labels(route))
+        child[0].inc()
+        child[1].observe(seconds)
+
+    def count_grpc(self, method: str, code: str, seconds: float) -> None:
+        """One finished gRPC call of inference.GRPCInferenceService: its code, its latency."""
+        key = ("grpc", method, code)
+        child = self._children.get(key)
+        if child is None:
+            labels = ("unary", GRPC_SERVICE, method)
+            child = self._children[key] = (self.grpc_calls.labels(*labels, code),
+                                           self.grpc_latency.labels(*labels))
         child[0].inc()
         child[1].observe(seconds)
 

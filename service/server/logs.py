@@ -19,7 +19,7 @@ from service import settings
 REQUEST_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id",
                                                                        default=None)
 # Record attributes copied into the JSON object when a log call sets them (extra=...).
-FIELDS = ("request_id", "method", "path", "status", "duration_ms", "remote_addr",
+FIELDS = ("request_id", "method", "path", "status", "grpc_code", "duration_ms", "remote_addr",
           "user_agent")
 
 

@@ -10,13 +10,14 @@ in a child process, service/model/verify.py) refuses, keeps the last good model
 import atexit
 import logging
 import os
+import socket
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 from service import settings
-from service.server import last_good, tempdirs
+from service.server import handover, last_good, tempdirs
 from service.settings import (
     BLAS_THREADS_ENV,
     METRICS_DIR_ENV,
@@ -60,6 +61,31 @@ def share_weights(server) -> None:
         os.environ[SHARED_WEIGHTS_ENV] = tempdirs.make("weights", base=tempdirs.SHM)
     except OSError as e:  # each worker then keeps its own copy, as without gunicorn
         server.log.warning("cannot share the weights between workers in %s (%s)", tempdirs.SHM, e)
+
+
+def grpc_port(server) -> None:
+    """Stops the start if GRPC_PORT is taken (the workers bind it with SO_REUSEPORT, so
+    they would share it with another server of this user's rather than fail), and makes
+    the workers' directory for handing it over on a HUP (handover.py)."""
+    values = settings.server()
+    host, port = values["BIND_HOST"], values["GRPC_PORT"]
+    if not port:
+        return
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as servers bind
+        try:
+            probe.bind((host, port))
+        except OSError as e:
+            raise SystemExit(f"mnist-service: GRPC_PORT={port}: cannot listen on {host}:{port}"
+                             f" ({e.strerror or e}); stop what holds it, choose another "
+                             "GRPC_PORT, or set GRPC_PORT=0 to serve no gRPC") from e
+    server.log.info("gRPC on %s:%s", host, port)
+    try:
+        tempdirs.make(handover.KIND,
+                      base=tempdirs.SHM if os.access(tempdirs.SHM, os.W_OK) else None)
+    except OSError as e:  # a read-only /tmp: the workers then close the port on a HUP at once
+        server.log.warning("cannot make the gRPC hand-over directory (%s): on a HUP, gRPC "
+                           "connections may be refused until the new workers are up", e)
 
 
 def full_check(model_dir) -> str | None:
@@ -110,6 +136,7 @@ def on_starting(server) -> None:
     atexit.register(tempdirs.remove_owned, os.getpid())  # a failed start (a port in use) too
     server.log.info("metrics directory %s", metrics_dir())
     share_weights(server)
+    grpc_port(server)
     choose_model(server, "start")
 
 

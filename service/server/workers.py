@@ -6,13 +6,23 @@ threads, so slow clients cannot take the worker's attention from the others.
 gunicorn already bounds the wait for each request's headers by `keepalive`; here
 every read of a connection is bounded by READ_TIMEOUT, so a client that stalls in
 the middle of a body is cut off too (the app answers 408).
+
+Each worker also serves the Open Inference Protocol over gRPC on GRPC_PORT (unless it is
+0), from its own Flask app: service/grpc/serving.py, imported here only after the fork.
+Told to go (SIGTERM, a HUP, max_requests), a worker drains gRPC as it drains HTTP, at
+the same time; on a HUP it first hands the port over to its successor (handover.py).
 """
 
+import sys
+import time
+
 import gevent
+from gunicorn.arbiter import Arbiter
 from gunicorn.workers.base_async import AsyncWorker
 from gunicorn.workers.ggevent import GeventWorker as _GeventWorker
 
 from service import settings
+from service.server import handover
 
 
 class GeventWorker(_GeventWorker):
@@ -33,3 +43,47 @@ class GeventWorker(_GeventWorker):
         # connections got served and the rest waited for seconds. Yielding to the event
         # loop after each request serves the connections in turn.
         gevent.sleep(0)
+
+    def run(self):
+        server = self._start_grpc()
+        if server is None:
+            return super().run()
+        where = handover.directory(self.ppid)
+        if where is not None:
+            handover.serving(where, self.pid)
+        draining = gevent.spawn(self._drain_grpc_when_told, server, where)
+        try:
+            super().run()  # HTTP, until told to go, then its drain
+        finally:
+            self.alive = False  # run() may end otherwise too: its parent gone, say
+            draining.join(timeout=self.cfg.graceful_timeout + handover.HANDOVER_SECONDS)
+        return None
+
+    def _start_grpc(self):
+        """This worker's gRPC server, or None when GRPC_PORT is 0."""
+        values = settings.server()
+        if not values["GRPC_PORT"]:
+            return None
+        from service.grpc import serving  # grpc and numpy: in the worker, never the master
+
+        try:
+            return serving.start(self.wsgi, values["BIND_HOST"], values["GRPC_PORT"],
+                                 self.worker_connections, gevent=True)
+        except RuntimeError as e:  # grpcio's "Failed to bind to address ..."
+            self.log.error("cannot serve gRPC on %s: %s; free the port, choose another "
+                           "GRPC_PORT, or set GRPC_PORT=0 to serve no gRPC",
+                           serving.address(values["BIND_HOST"], values["GRPC_PORT"]), e)
+            sys.exit(Arbiter.WORKER_BOOT_ERROR)  # the master stops: the start has failed
+
+    def _drain_grpc_when_told(self, server, where) -> None:
+        from service.grpc import serving
+
+        while self.alive:
+            gevent.sleep(0.1)
+        t0 = time.monotonic()
+        if where is not None:
+            handover.leaving(where, self.pid)
+            handover.wait_for_successor(where, self.pid, self.ppid)
+        serving.stop(server, grace=max(1.0, self.cfg.graceful_timeout - (time.monotonic() - t0)))
+        if where is not None:
+            handover.gone(where, self.pid)

@@ -81,14 +81,17 @@ def test_custom_predictor_runs_the_service_image_on_the_v2_protocol():
     assert c["name"] == "kserve-container"
     (deployed,) = k8s_pod_spec("deployment.yaml")["containers"]
     assert c["image"] == deployed["image"]
-    (port,) = c["ports"]  # KServe routes to the one port
+    # KServe routes REST to the first port; raw Deployment mode exposes a second one, named
+    # h2c, for gRPC.
+    port, grpc_port = c["ports"]
     assert port["containerPort"] == int(df.env()["PORT"]) == 8000
+    assert (grpc_port["name"], grpc_port["containerPort"]) == ("h2c", int(df.env()["GRPC_PORT"]))
     assert c["readinessProbe"]["httpGet"] == {"path": "/v2/health/ready", "port": 8000}
     assert c["livenessProbe"]["httpGet"] == {"path": "/v2/health/live", "port": 8000}
     env = env_of(c)
     assert env["PROTOCOL"] == "v2"  # KServe reads a custom container's protocol from here
     assert Path(env["MODEL_DIR"]) == Path(df.env()["MODEL_DIR"])  # the model in the image
-    assert "PORT" not in env, "the image's PORT is the containerPort"
+    assert "PORT" not in env and "GRPC_PORT" not in env, "the image's are the containerPorts"
     volumes = {v["name"]: v for v in spec["volumes"]}
     mounts = {m["mountPath"]: m["name"] for m in c["volumeMounts"]}
     assert "emptyDir" in volumes[mounts["/tmp"]]

@@ -81,6 +81,9 @@ def test_deployment_probes_security_and_shutdown():
     (c,) = spec["containers"]
     port = next(p for p in c["ports"] if p["name"] == "http")
     assert port["containerPort"] == int(df.env()["PORT"])
+    grpc_port = next(p for p in c["ports"] if p["name"] == "grpc")
+    assert grpc_port["containerPort"] == int(env_of(c)["GRPC_PORT"]) == \
+        int(df.env()["GRPC_PORT"]) == settings.SERVER["GRPC_PORT"][0]
     assert c["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
     assert c["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
     volumes = {v["name"]: v for v in spec["volumes"]}
@@ -131,6 +134,8 @@ def test_service_and_hpa_target_the_deployment():
     service = load("service.yaml")
     assert service["spec"]["selector"].items() <= labels.items()
     assert service["spec"]["ports"][0]["targetPort"] == "http"
+    grpc_port = next(p for p in service["spec"]["ports"] if p["name"] == "grpc")
+    assert (grpc_port["targetPort"], grpc_port["appProtocol"]) == ("grpc", "kubernetes.io/h2c")
     hpa = load("hpa.yaml")
     assert hpa["apiVersion"] == "autoscaling/v2"
     assert hpa["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment",
@@ -179,6 +184,12 @@ def test_compose_puts_nginx_with_the_shipped_config_in_front():
     conf = (ROOT / "deploy" / "nginx" / "nginx.conf").read_text()
     assert "server service:8000;" in conf and "listen 8080;" in conf
     assert any(p.endswith(":8080") for p in proxy["ports"])
+    # gRPC too: the service's GRPC_PORT behind nginx's grpc_pass on 8081.
+    grpc_port = compose["services"]["service"]["environment"]["GRPC_PORT"]
+    assert f"server service:{grpc_port};" in conf and "listen 8081 http2;" in conf
+    assert "grpc_pass grpc://" in conf
+    assert any(p.endswith(":8081") for p in proxy["ports"])
+    assert f"127.0.0.1:{grpc_port}:{grpc_port}" in compose["services"]["service"]["ports"]
 
 
 def test_compose_config_is_accepted_by_podman_compose():

@@ -30,13 +30,16 @@ def _nginx_binary() -> str:
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    """(service port, proxy port): gunicorn (the shipped model) behind nginx."""
+    """(service port, proxy port, proxy gRPC port): gunicorn (the shipped model) behind
+    nginx."""
     binary = _nginx_binary()
     tmp = tmp_path_factory.mktemp("nginx")
     service = Gunicorn(model_dir=ROOT / "models" / "default", workers=2, log_dir=tmp)
-    port = free_port()
+    port, grpc_port = free_port(), free_port()
     text = (CONF.read_text().replace("server service:8000;", f"server 127.0.0.1:{service.port};")
             .replace("listen 8080;", f"listen 127.0.0.1:{port};")
+            .replace("server service:8001;", f"server 127.0.0.1:{service.grpc_port};")
+            .replace("listen 8081 http2;", f"listen 127.0.0.1:{grpc_port} http2;")
             .replace("/tmp/nginx", str(tmp / "nginx")))
     (tmp / "nginx.conf").write_text(text)
     user = "user root;" if os.geteuid() == 0 else ""  # workers must write the temp dirs
@@ -44,7 +47,7 @@ def stack(tmp_path_factory):
                              "-g", f"daemon off; {user}"], stderr=subprocess.PIPE)
     try:
         _wait_until_up(port, proc)
-        yield service.port, port
+        yield service.port, port, grpc_port
     finally:
         proc.terminate()
         proc.wait(10)
@@ -73,7 +76,7 @@ def test_the_config_is_valid():
 
 
 def test_an_answer_passes_through_unchanged_with_the_request_id(stack):
-    direct, proxied = stack
+    direct, proxied, _ = stack
     headers = {"Content-Type": "image/png", "X-Request-ID": "through-nginx-1"}
     status, got_headers, body = request(proxied, "POST", "/predict", digit_png(),
                                         headers=headers)
@@ -83,7 +86,7 @@ def test_an_answer_passes_through_unchanged_with_the_request_id(stack):
 
 
 def test_the_services_413_passes_through_unchanged(stack):
-    _, proxied = stack
+    _, proxied, _ = stack
     status, _, body = request(proxied, "POST", "/predict", b"\0" * (8 * 1024 * 1024 + 512),
                               headers={"Content-Type": "image/png"}, timeout=60)
     assert status == 413
@@ -92,7 +95,7 @@ def test_the_services_413_passes_through_unchanged(stack):
 
 
 def test_64_trickling_clients_through_the_proxy_delay_nobody(stack):
-    _, proxied = stack
+    _, proxied, _ = stack
     slowest = 0.0
     with Tricklers(proxied, count=64, interval=0.5) as slow:
         for _ in range(5):
@@ -104,3 +107,31 @@ def test_64_trickling_clients_through_the_proxy_delay_nobody(stack):
             assert status == 200 and slowest < 1.0
         assert len(slow.socks) >= 60
     print(f"\n64 trickling clients through nginx: slowest healthz + predict {slowest:.3f} s")
+
+
+def test_grpc_passes_through_with_the_request_id(stack):
+    import grpc
+    import numpy as np
+
+    from tests.service.grpc import _client
+
+    direct, _, proxied = stack
+    name = json.loads((ROOT / "models" / "default" / "model.json").read_text())["name"]
+    x = np.full((2, 784), 0.3, np.float32)
+    raw = _client.Raw(proxied)
+    try:
+        infer = _client.infer_request(x, model_name=name)
+        code, response, details, trailing = raw.call(
+            "ModelInfer", infer, metadata=(("x-request-id", "through-nginx-grpc"),))
+        assert code == grpc.StatusCode.OK, details
+        assert trailing["x-request-id"] == "through-nginx-grpc"
+        infer.model_name = "other"
+        assert raw.call("ModelInfer", infer)[0] == grpc.StatusCode.NOT_FOUND
+    finally:
+        raw.close()
+    status, _, body = request(direct, "POST", "/v2/models/" + name + "/infer", json.dumps(
+        {"inputs": [{"name": "pixels", "datatype": "FP32", "shape": [2, 784],
+                     "data": x.ravel().tolist()}], "outputs": [{"name": "probabilities"}]}))
+    assert status == 200
+    want = json.loads(body)["outputs"][0]["data"]
+    np.testing.assert_allclose(np.frombuffer(response.raw_output_contents[0], "<f4"), want)

@@ -3,6 +3,8 @@
 `Gunicorn(app, model_dir=..., workers=..., env=...)` starts
 `gunicorn -c service/server/conf.py APP`, waits until /readyz answers 200 and
 keeps its stdout (JSON log lines) in a file. Traffic only ever goes to 127.0.0.1.
+It serves gRPC on a free port of its own, `.grpc_port` (None with env GRPC_PORT="0"):
+never the default 8001, which another server on the machine may hold.
 """
 
 import http.client
@@ -53,13 +55,18 @@ class Gunicorn:
     """A running server; `env` adds to (a value of None: removes from) its environment."""
 
     def __init__(self, app: str = APP, *, model_dir=None, workers: int = 1,
-                 env: dict | None = None, log_dir=None, root: Path = ROOT):
-        """`root`: the checkout whose code runs (bench/versus.py runs an older one)."""
+                 env: dict | None = None, log_dir=None, root: Path = ROOT,
+                 ready_path: str = "/readyz"):
+        """`root`: the checkout whose code runs (bench/versus.py runs an older one);
+        `ready_path`: what must answer 200 first (/healthz for a server left unready)."""
         self.port = free_port()
+        self.grpc_port: int | None = free_port()
+        while self.grpc_port == self.port:
+            self.grpc_port = free_port()
         environ = {k: v for k, v in os.environ.items() if k != METRICS_DIR_ENV}
         environ.update({"PORT": str(self.port), "BIND_HOST": HOST, "LOG_LEVEL": "INFO",
                         "WEB_CONCURRENCY": str(workers), "PYTHONPATH": str(root),
-                        "PYTHONUNBUFFERED": "1"})
+                        "PYTHONUNBUFFERED": "1", "GRPC_PORT": str(self.grpc_port)})
         if model_dir is not None:
             environ["MODEL_DIR"] = str(model_dir)
         for key, value in (env or {}).items():
@@ -67,13 +74,14 @@ class Gunicorn:
                 environ.pop(key, None)
             else:
                 environ[key] = value
+        self.grpc_port = int(environ.get("GRPC_PORT") or 0) or None
         fd, name = tempfile.mkstemp(prefix=f"gunicorn-{self.port}-", suffix=".log", dir=log_dir)
         self.log_path = Path(name)
         with os.fdopen(fd, "wb") as out, open(self.log_path.with_suffix(".err"), "wb") as err:
             self.proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c",
                                           str(conf_of(root)), app], cwd=root, env=environ,
                                          stdout=out, stderr=err)
-        self.wait_for("/readyz", 200, timeout=START_TIMEOUT)
+        self.wait_for(ready_path, 200, timeout=START_TIMEOUT)
 
     def wait_for(self, path: str, status: int, timeout: float) -> float:
         """Seconds until GET path answers `status`; RuntimeError if gunicorn exits first."""

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.servers import free_port
+
 
 def _split(var: str, default: str = "") -> list[str]:
     return shlex.split(os.environ.get(var, default))
@@ -55,12 +57,12 @@ class Engine:
             flags.append("--format=docker")
         self("build", *flags, "-t", tag, str(context), timeout=timeout)
 
-    def publish_flags(self, port: int) -> list[str]:
+    def publish_flags(self, *ports: int) -> list[str]:
         """Host networking shares the loopback already; otherwise publish on 127.0.0.1."""
         flags = " ".join(self.run_flags)
         if any(h in flags for h in ("--network=host", "--network host", "--net=host")):
             return []
-        return ["-p", f"127.0.0.1:{port}:{port}"]
+        return [flag for port in ports for flag in ("-p", f"127.0.0.1:{port}:{port}")]
 
     def image_healthcheck(self, image: str) -> list[str]:
         """The image's HEALTHCHECK test, e.g. ["CMD", "python", "-c", ...]."""
@@ -79,13 +81,15 @@ class Engine:
 
 
 @contextlib.contextmanager
-def container(engine: Engine, image: str, *args: str, port: int, env=None, volumes=(),
-              flags=()):
-    """Start `image` detached with PORT=`port` (and extra run `flags`); yields its name;
-    always removes it."""
+def container(engine: Engine, image: str, *args: str, port: int, grpc_port: int | None = None,
+              env=None, volumes=(), flags=()):
+    """Start `image` detached with PORT=`port` and GRPC_PORT=`grpc_port` (a free one if not
+    given: with host networking the image's 8001 may be taken), and extra run `flags`;
+    yields its name; always removes it."""
     name = f"mnist-test-{uuid.uuid4().hex[:12]}"
-    flags = ["--name", name, *engine.run_flags, *engine.publish_flags(port), "-e", f"PORT={port}",
-             *flags]
+    grpc_port = grpc_port or free_port()
+    flags = ["--name", name, *engine.run_flags, *engine.publish_flags(port, grpc_port),
+             "-e", f"PORT={port}", "-e", f"GRPC_PORT={grpc_port}", *flags]
     for key, value in (env or {}).items():
         flags += ["-e", f"{key}={value}"]
     for volume in volumes:

@@ -83,15 +83,33 @@ def check_predictions(port: int, model, images: np.ndarray) -> None:
     assert [p["label"] for p in body["predictions"]] == labels
 
 
+def check_grpc_predictions(port: int, model, images: np.ndarray) -> None:
+    """tritonclient.grpc against the container's GRPC_PORT, as README.md shows it."""
+    grpcclient = pytest.importorskip("tritonclient.grpc")
+    client = grpcclient.InferenceServerClient(f"127.0.0.1:{port}")
+    try:
+        x = inference.as_inputs(images)
+        inp = grpcclient.InferInput("pixels", list(x.shape), "FP32")
+        inp.set_data_from_numpy(x)
+        result = client.infer(model.name, [inp])
+        np.testing.assert_allclose(result.as_numpy("probabilities"), reference(model, images),
+                                   rtol=0, atol=TOL)
+        assert result.get_response().model_version == model.version
+    finally:
+        client.close()
+
+
 def test_image_serves_shipped_model_as_non_root_and_stops_cleanly(engine, image, mnist_test):
     images, _ = mnist_test
     model = store.load(DEFAULT_MODEL)
-    port = free_port()
+    port, grpc_port = free_port(), free_port()
     # As the Kubernetes manifests run it: a read-only root, only /tmp writable.
-    with container(engine, image, port=port, flags=("--read-only", "--tmpfs=/tmp")) as name:
+    with container(engine, image, port=port, grpc_port=grpc_port,
+                   flags=("--read-only", "--tmpfs=/tmp")) as name:
         wait_healthy(engine, name, image)
         assert engine("exec", name, "touch", "/app/x", check=False).returncode != 0
         check_predictions(port, model, images[:64])
+        check_grpc_predictions(grpc_port, model, images[:64])
         status, body = get_json(port, "/predict", *png_upload(images[100]))
         assert status == 200
         np.testing.assert_allclose(body["predictions"][0]["probabilities"],
@@ -152,7 +170,8 @@ def pod_run_args(name: str, manifest: str, binds: dict[str, Path]):
             flags += ["-v", f"{binds[path]}:{path}" + (":ro" if mount.get("readOnly") else "")]
         elif "emptyDir" in volumes[mount["name"]] and path != "/dev/shm":  # engines mount it
             flags.append(f"--tmpfs={path}")
-    flags += [f"-e{e['name']}={e['value']}" for e in c.get("env", []) if e["name"] != "PORT"]
+    flags += [f"-e{e['name']}={e['value']}" for e in c.get("env", [])
+              if e["name"] not in ("PORT", "GRPC_PORT")]
     return ["run", "-d", "--name", name, *flags], [*c.get("command", []), *c.get("args", [])]
 
 
@@ -174,15 +193,17 @@ def test_kubernetes_job_then_deployment_in_the_engine(engine, image, mnist_dir, 
         model_dir = next(e["value"] for e in c["env"] if e["name"] == "MODEL_DIR")
         trained = store.load(claim / Path(model_dir).relative_to("/models"))
 
-        port = free_port()
+        port, grpc_port = free_port(), free_port()
         options, command = pod_run_args(pod, "deployment.yaml", {"/models": claim})
-        engine(*options, *engine.run_flags, *engine.publish_flags(port), "-e", f"PORT={port}",
-               image, *command, timeout=120)
+        engine(*options, *engine.run_flags, *engine.publish_flags(port, grpc_port),
+               "-e", f"PORT={port}", "-e", f"GRPC_PORT={grpc_port}", image, *command,
+               timeout=120)
         wait_healthy(engine, pod, image)
         for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
             assert fetch(port, c[probe]["httpGet"]["path"])[0] == 200, probe
         assert get_json(port, "/model")[1]["version"] == trained.version
         check_predictions(port, trained, mnist_test[0][:8])
+        check_grpc_predictions(grpc_port, trained, mnist_test[0][:8])
         status, metrics = fetch(port, "/metrics")
         assert status == 200 and b"# TYPE" in metrics
     finally:

@@ -60,8 +60,9 @@ def test_runtime_stage_settings():
     env = df.env()
     for key, value in {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1",
                        "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
-                       "BIND_HOST": "0.0.0.0", "PORT": "8000"}.items():
+                       "BIND_HOST": "0.0.0.0", "PORT": "8000", "GRPC_PORT": "8001"}.items():
         assert env.get(key) == value, f"ENV {key}"
+    assert df.last("EXPOSE", df.final_stage()).split() == [env["PORT"], env["GRPC_PORT"]]
     assert env["PATH"].startswith("/opt/venv/bin:")
     copied = [args for kw, args in df.final_stage() if kw == "COPY"]
     assert any(a.startswith("--from=builder /opt/venv ") for a in copied)

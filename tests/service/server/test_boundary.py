@@ -9,8 +9,9 @@ from tests.helpers import ROOT
 from tests.helpers.servers import CONF
 
 # What the gunicorn master must never load: numpy (and what imports it), and the app's
-# own libraries, which workers import after they fork.
-FORBIDDEN = ("numpy", "PIL", "flask", "werkzeug", "scipy", "cv2")
+# own libraries (gRPC's too: it must not be loaded before a fork), which workers import
+# after they fork.
+FORBIDDEN = ("numpy", "PIL", "flask", "werkzeug", "scipy", "cv2", "grpc", "google.protobuf")
 
 
 def test_the_server_package_imports_no_numpy_nor_the_apps_libraries():

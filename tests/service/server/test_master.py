@@ -128,7 +128,8 @@ def _serve(tmp_path, **env) -> subprocess.CompletedProcess:
     ours = (settings.METRICS_DIR_ENV, settings.MODEL_SOURCE_ENV, settings.MODEL_COPIES_ENV,
             settings.OWNED_DIRS_ENV)
     environ = {k: v for k, v in os.environ.items() if k not in ours}
-    environ.update({"TMPDIR": str(tmp_path), "BIND_HOST": "127.0.0.1", **env})
+    # GRPC_PORT=0 unless a test sets it: the default 8001 may be taken on this machine.
+    environ.update({"TMPDIR": str(tmp_path), "BIND_HOST": "127.0.0.1", "GRPC_PORT": "0", **env})
     return subprocess.run([sys.executable, "-m", "service"], cwd=ROOT, env=environ,
                           capture_output=True, text=True, timeout=60, check=False)
 
@@ -140,6 +141,9 @@ def _serve(tmp_path, **env) -> subprocess.CompletedProcess:
     ("READ_TIMEOUT", "ten", "READ_TIMEOUT='ten': expected a whole number"),
     ("LOG_LEVEL", "bogus", "LOG_LEVEL='bogus': expected one of DEBUG"),
     ("PORT", "http", "PORT='http': expected a whole number"),
+    ("GRPC_PORT", "-1", "GRPC_PORT=-1: must be at least 0"),
+    ("GRPC_PORT", "8000", "GRPC_PORT=8000 is PORT too"),
+    ("GRPC_PORT", "70000", "GRPC_PORT=70000: a port is at most 65535"),
 ])
 def test_a_bad_setting_stops_the_start_naming_it_and_leaves_nothing(tmp_path, variable,
                                                                      value, says):
@@ -166,6 +170,22 @@ def test_a_port_in_use_leaves_no_temp_dirs(tmp_path, tiny_model_dir):
         out = _serve(tmp_path, PORT=str(port), MODEL_DIR=str(tiny_model_dir),
                         GUNICORN_CMD_ARGS="--timeout 5")
     assert out.returncode != 0
+    assert list(tmp_path.glob(f"{tempdirs.PREFIX}*")) == [], out.stdout[-2000:]
+
+
+def test_a_grpc_port_in_use_stops_the_start_naming_it_and_leaves_nothing(tmp_path,
+                                                                         tiny_model_dir):
+    import socket
+
+    port = free_port()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", port))
+        taken.listen()
+        out = _serve(tmp_path, PORT=str(free_port()), GRPC_PORT=str(port),
+                     MODEL_DIR=str(tiny_model_dir))
+    assert out.returncode != 0
+    assert f"GRPC_PORT={port}: cannot listen on 127.0.0.1:{port}" in out.stderr, out.stderr
+    assert "GRPC_PORT=0 to serve no gRPC" in out.stderr and "Traceback" not in out.stderr
     assert list(tmp_path.glob(f"{tempdirs.PREFIX}*")) == [], out.stdout[-2000:]
 
 
