@@ -9,7 +9,6 @@ from trainer.artifact.framing import BOX
 from trainer.data import outliers
 from trainer.nn.loss import OUTLIER
 
-
 # The others fill a bare 28x28 field a third of the time, as a client may send them.
 ALWAYS_FRAMED = ("strokes", "glyphs", "fragments", "pairs")
 
