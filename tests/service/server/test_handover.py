@@ -12,21 +12,36 @@ from service.server import handover, tempdirs
 from service.settings import OWNED_DIRS_ENV
 
 
+# A "master" of its own with two children: this test process has others besides (the
+# servers of other tests), which would count as siblings starting.
+MASTER = """
+import subprocess, sys, time
+kids = [subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"]) for _ in "ab"]
+print(*[k.pid for k in kids], flush=True)
+time.sleep(60)
+"""
+
+
 @pytest.fixture
-def siblings():
-    """Two child processes of this test (our "master"): (me, sibling)."""
-    procs = [subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
-             for _ in range(2)]
-    yield [p.pid for p in procs]
-    for p in procs:
-        p.kill()
-        p.wait()
+def family():
+    """(master, [me, sibling]): a process and its only two children."""
+    master = subprocess.Popen([sys.executable, "-c", MASTER], stdout=subprocess.PIPE, text=True)
+    kids = [int(pid) for pid in master.stdout.readline().split()]
+    yield master.pid, kids
+    for pid in kids:
+        os.kill(pid, 9)
+    master.kill()
+    master.wait()
 
 
-def test_a_leaving_worker_waits_for_a_starting_sibling_only(tmp_path, siblings):
-    me, other = siblings
-    master = os.getpid()
-    assert set(siblings) <= set(handover.children(master))
+@pytest.fixture
+def siblings(family):
+    return family[1]
+
+
+def test_a_leaving_worker_waits_for_a_starting_sibling_only(tmp_path, family):
+    master, (me, other) = family
+    assert sorted(handover.children(master)) == sorted([me, other])
     handover.leaving(tmp_path, me)
     assert handover.successor_starting(tmp_path, me, master)  # other: neither file
     handover.serving(tmp_path, other)
