@@ -11,7 +11,6 @@ import pytest
 from service.server import handover, tempdirs
 from service.settings import OWNED_DIRS_ENV
 
-
 # A "master" of its own with two children: this test process has others besides (the
 # servers of other tests), which would count as siblings starting.
 MASTER = """
