@@ -61,6 +61,7 @@ bench: fetch
 	$(PY) bench/serve_floor.py --seconds 8 --repeats 3
 	$(PY) bench/protocols/grpc_vs_rest.py --seconds 5 --repeats 3
 	$(PY) bench/reliability.py
+	$(PY) bench/overload/overload.py --seconds 8
 	SOAK_SECONDS=60 $(PY) -m pytest -q -s -p no:randomly tests/service/server/test_soak.py
 
 # requirements.lock: the runtime closure of pyproject's dependencies, each pinned with the

@@ -50,6 +50,9 @@ SERVER = {
     "GRPC_PORT": (8001, int, 0),
     "WEB_CONCURRENCY": (None, int, 1),  # None: the CPUs this process may run on
     "WORKER_CONNECTIONS": (1000, int, 1),
+    # Requests a worker holds at once, in flight or waiting (service/server/shedding.py);
+    # past it, 503 at once. 0 holds as many as WORKER_CONNECTIONS and sheds nothing.
+    "MAX_INFLIGHT": (64, int, 0),
     "READ_TIMEOUT": (10, int, 1),
     "LOG_LEVEL": ("INFO", str, None),
 }
@@ -104,6 +107,10 @@ def server(environ=os.environ) -> dict:
     if values["GRPC_PORT"] == values["PORT"]:
         raise SettingError(f"GRPC_PORT={values['GRPC_PORT']} is PORT too: gRPC needs a port of "
                            "its own, e.g. GRPC_PORT=8001, or GRPC_PORT=0 to serve no gRPC")
+    if values["MAX_INFLIGHT"] > values["WORKER_CONNECTIONS"]:
+        raise SettingError(f"MAX_INFLIGHT={values['MAX_INFLIGHT']} is over WORKER_CONNECTIONS="
+                           f"{values['WORKER_CONNECTIONS']}, the most a worker can hold: set at "
+                           "most that, or MAX_INFLIGHT=0 to shed nothing")
     if values["GRPC_PORT"] > 65535:
         raise SettingError(f"GRPC_PORT={values['GRPC_PORT']}: a port is at most 65535")
     return values

@@ -6,16 +6,15 @@ from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from service.errors import ServiceError
+from service.http import shapes
 
-V2_PREFIX = "/v2"
+V2_PREFIX = shapes.V2_PREFIX  # v2.py's url_prefix
 
 
 def render(status: int, code: str, message: str) -> Response:
-    """The error response for the current request's protocol."""
-    if request.path == V2_PREFIX or request.path.startswith(V2_PREFIX + "/"):
-        response = jsonify(error=message)
-    else:
-        response = jsonify(error={"code": code, "message": message})
+    """The error response for the current request's protocol (shapes.py: the worker's
+    503s have the same shapes)."""
+    response = jsonify(shapes.error(request.path, code, message))
     response.status_code = status
     return response
 

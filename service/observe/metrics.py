@@ -53,6 +53,11 @@ class Metrics:
                                       "message read to the answer, by method",
                                       ["grpc_type", "grpc_service", "grpc_method"],
                                       buckets=LATENCY_BUCKETS, registry=r)
+        # Answered 503 by the gunicorn worker before the app saw them (MAX_INFLIGHT,
+        # service/server/shedding.py): never in http_requests_total.
+        self.shed = Counter("http_requests_shed_total", "Requests refused with 503 because "
+                            "the worker held MAX_INFLIGHT requests, by protocol",
+                            ["protocol"], registry=r)
         self.images = Counter("predict_images_total", "Images predicted", registry=r)
         self.labels = Counter("predictions_total", "Predictions by predicted label",
                               ["label"], registry=r)
@@ -95,6 +100,13 @@ class Metrics:
                                            self.grpc_latency.labels(*labels))
         child[0].inc()
         child[1].observe(seconds)
+
+    def count_shed(self, protocol: str) -> None:
+        """One request the worker refused: "rest" (/predict...) or "v2"."""
+        child = self._children.get(("shed", protocol))
+        if child is None:
+            child = self._children[("shed", protocol)] = self.shed.labels(protocol)
+        child.inc()
 
     def predicted(self, prediction) -> None:
         """What a request's images were read as: their labels, and how many were no digit."""

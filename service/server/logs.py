@@ -20,7 +20,7 @@ REQUEST_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar("request
                                                                        default=None)
 # Record attributes copied into the JSON object when a log call sets them (extra=...).
 FIELDS = ("request_id", "method", "path", "status", "grpc_code", "duration_ms", "remote_addr",
-          "user_agent")
+          "user_agent", "shed")
 
 
 class JsonFormatter(logging.Formatter):

@@ -5,7 +5,8 @@ now and then costs a little memory and one of WORKER_CONNECTIONS, not one of a f
 threads, so slow clients cannot take the worker's attention from the others.
 gunicorn already bounds the wait for each request's headers by `keepalive`; here
 every read of a connection is bounded by READ_TIMEOUT, so a client that stalls in
-the middle of a body is cut off too (the app answers 408).
+the middle of a body is cut off too (the app answers 408). Past MAX_INFLIGHT requests
+held, a worker answers 503 itself, before the body is read (shedding.py).
 
 Each worker also serves the Open Inference Protocol over gRPC on GRPC_PORT (unless it is
 0), from its own Flask app: service/grpc/serving.py, imported here only after the fork.
@@ -18,17 +19,22 @@ import time
 
 import gevent
 from gunicorn.arbiter import Arbiter
+from gunicorn.workers import ggevent
 from gunicorn.workers.base_async import AsyncWorker
-from gunicorn.workers.ggevent import GeventWorker as _GeventWorker
 
 from service import settings
-from service.server import handover
+from service.server import handover, shedding
 
 
-class GeventWorker(_GeventWorker):
+class GeventWorker(ggevent.GeventWorker):
     def init_process(self):
         self.read_timeout = settings.server()["READ_TIMEOUT"]
         super().init_process()
+
+    def load_wsgi(self):
+        super().load_wsgi()
+        self.shedder = shedding.Shedder(settings.server()["MAX_INFLIGHT"], self.wsgi, self.log,
+                                        self.cfg.keepalive)
 
     def handle(self, listener, client, addr):
         # gunicorn's gevent handle() makes the socket block without a timeout; this
@@ -37,17 +43,40 @@ class GeventWorker(_GeventWorker):
         AsyncWorker.handle(self, listener, client, addr)
 
     def handle_request(self, listener_name, req, sock, addr):
-        super().handle_request(listener_name, req, sock, addr)
-        # A kept-alive client whose next request is already in the socket would be read
-        # again at once, ahead of every other connection: under saturation a few
-        # connections got served and the rest waited for seconds. Yielding to the event
-        # loop after each request serves the connections in turn.
-        gevent.sleep(0)
+        started = time.perf_counter()
+        admitted = self.shedder.admit(req)
+        if admitted is False:
+            self.shedder.refuse(req, sock, started, self.alive)
+        else:
+            try:
+                if admitted:
+                    # Back of the line: the requests read before this one run first
+                    # (the loop runs its callbacks in order), and the worker reads, and
+                    # sheds, what has come in meanwhile.
+                    gevent.sleep(0)
+                super().handle_request(listener_name, req, sock, addr)
+            finally:
+                if admitted:
+                    self.shedder.done()
+            # A kept-alive client whose next request is already in the socket would be
+            # read again at once, ahead of every other connection: under saturation a few
+            # connections got served and the rest waited for seconds. Yielding to the
+            # event loop after each request serves the connections in turn.
+            gevent.sleep(0)
+        self.shedder.next_requests(req, sock, self, refused=admitted is False)
 
     def run(self):
+        ggevent.StreamServer = _accepting(self.shedder)  # this process's gunicorn builds it
+        try:
+            self._serve()
+        finally:
+            self.shedder.report()  # what it shed since its last line
+
+    def _serve(self) -> None:
         server = self._start_grpc()
         if server is None:
-            return super().run()
+            super().run()
+            return
         where = handover.directory(self.ppid)
         if where is not None:
             handover.serving(where, self.pid)
@@ -57,7 +86,6 @@ class GeventWorker(_GeventWorker):
         finally:
             self.alive = False  # run() may end otherwise too: its parent gone, say
             draining.join(timeout=self.cfg.graceful_timeout + handover.HANDOVER_SECONDS)
-        return None
 
     def _start_grpc(self):
         """This worker's gRPC server, or None when GRPC_PORT is 0."""
@@ -87,3 +115,23 @@ class GeventWorker(_GeventWorker):
         serving.stop(server, grace=max(1.0, self.cfg.graceful_timeout - (time.monotonic() - t0)))
         if where is not None:
             handover.gone(where, self.pid)
+
+
+def _accepting(shedder):
+    """gunicorn's StreamServer takes one connection per turn of the event loop when there
+    are several workers, so that idle workers share them. But a busy worker's turns are
+    long (each runs the requests it holds: 20 ms for a 256-image batch), and a burst of
+    connections then waited seconds in the listen backlog, where no bound sees them. A
+    worker that holds requests takes all that wait, and sheds what it cannot hold."""
+    class StreamServer(ggevent.StreamServer):
+        _one = 100  # gevent's default, and gunicorn's with one worker
+
+        @property
+        def max_accept(self) -> int:
+            return self.pool.size if shedder.held else self._one
+
+        @max_accept.setter
+        def max_accept(self, value: int) -> None:
+            self._one = value
+
+    return StreamServer

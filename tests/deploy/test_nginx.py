@@ -1,18 +1,21 @@
 """deploy/nginx/nginx.conf in front of a real gunicorn, all on 127.0.0.1, with Debian's
-nginx: answers and the service's 413 pass through unchanged, and 64 trickling clients
-delay nobody. Without nginx these tests skip, unless REQUIRE_TOOLS=1 (CI)."""
+nginx: answers and the service's 413 and 503 (with Retry-After) pass through unchanged,
+and 64 trickling clients delay nobody. Without nginx these tests skip, unless
+REQUIRE_TOOLS=1 (CI)."""
 
+import contextlib
 import json
 import os
 import shutil
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 
 from tests.helpers.bodies import digit_png
 from tests.helpers.servers import ROOT, Gunicorn, free_port, request
-from tests.helpers.slow import Tricklers
+from tests.helpers.slow import Held, Tricklers
 
 pytestmark = pytest.mark.slow
 CONF = ROOT / "deploy" / "nginx" / "nginx.conf"
@@ -28,13 +31,10 @@ def _nginx_binary() -> str:
     return path
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory):
-    """(service port, proxy port, proxy gRPC port): gunicorn (the shipped model) behind
-    nginx."""
+@contextlib.contextmanager
+def _proxy(service: Gunicorn, tmp: Path):
+    """nginx with deploy/nginx/nginx.conf in front of `service`: (port, gRPC port)."""
     binary = _nginx_binary()
-    tmp = tmp_path_factory.mktemp("nginx")
-    service = Gunicorn(model_dir=ROOT / "models" / "default", workers=2, log_dir=tmp)
     port, grpc_port = free_port(), free_port()
     text = (CONF.read_text().replace("server service:8000;", f"server 127.0.0.1:{service.port};")
             .replace("listen 8080;", f"listen 127.0.0.1:{port};")
@@ -47,10 +47,23 @@ def stack(tmp_path_factory):
                              "-g", f"daemon off; {user}"], stderr=subprocess.PIPE)
     try:
         _wait_until_up(port, proc)
-        yield service.port, port, grpc_port
+        yield port, grpc_port
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    """(service port, proxy port, proxy gRPC port): gunicorn (the shipped model) behind
+    nginx."""
+    _nginx_binary()
+    tmp = tmp_path_factory.mktemp("nginx")
+    service = Gunicorn(model_dir=ROOT / "models" / "default", workers=2, log_dir=tmp)
+    try:
+        with _proxy(service, tmp) as (port, grpc_port):
+            yield service.port, port, grpc_port
+    finally:
         service.stop()
 
 
@@ -92,6 +105,30 @@ def test_the_services_413_passes_through_unchanged(stack):
     assert status == 413
     error = json.loads(body)["error"]
     assert error["code"] == "payload_too_large" and "MAX_CONTENT_LENGTH" in error["message"]
+
+
+def test_the_services_503_passes_through_unchanged_with_retry_after(tmp_path):
+    """A worker over MAX_INFLIGHT: nginx hands its 503 on as it is, and does not retry it."""
+    _nginx_binary()
+    service = Gunicorn(model_dir=ROOT / "models" / "default", workers=1,
+                       env={"MAX_INFLIGHT": "1"}, log_dir=tmp_path)
+    try:
+        with _proxy(service, tmp_path) as (port, _), Held(service.port, 1):
+            answers = {}
+            for path in ("/predict", "/v2/models/mnist-mlp/infer"):
+                for side in (service.port, port):
+                    answers[path, side] = request(side, "POST", path, digit_png(), headers={
+                        "Content-Type": "image/png", "X-Request-ID": "shed-through-nginx"})
+    finally:
+        service.stop()
+    for path in ("/predict", "/v2/models/mnist-mlp/infer"):
+        (status, headers, body), direct = answers[path, port], answers[path, service.port]
+        assert status == direct[0] == 503
+        assert headers["Retry-After"] == direct[1]["Retry-After"] == "1"
+        assert headers["Content-Type"] == "application/json"
+        assert headers["X-Request-ID"] == "shed-through-nginx"
+        assert body == direct[2]
+    assert sum(r["shed"]["count"] for r in service.log_records() if "shed" in r) == 5
 
 
 def test_64_trickling_clients_through_the_proxy_delay_nobody(stack):

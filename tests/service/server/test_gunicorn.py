@@ -16,6 +16,7 @@ import pytest
 
 from tests.conftest import write_tiny_model
 from tests.helpers.servers import HOST, request
+from tests.helpers.slow import finish, send_half
 from tests.service.conftest import instances_body
 
 LOAD_SECONDS = 5.0  # upper bound on the background load of the HUP test
@@ -92,23 +93,6 @@ def _accepted_connection(port: int) -> socket.socket:
     return conn.sock
 
 
-def _send_headers_and_half(sock: socket.socket, body: bytes) -> None:
-    head = (f"POST /predict HTTP/1.1\r\nHost: {HOST}\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode()
-    sock.sendall(head + body[: len(body) // 2])
-
-
-def _finish(sock: socket.socket, body: bytes) -> tuple[int, dict]:
-    sock.sendall(body[len(body) // 2:])
-    chunks = []
-    while chunk := sock.recv(65536):
-        chunks.append(chunk)
-    sock.close()
-    raw = b"".join(chunks)
-    head, _, payload = raw.partition(b"\r\n\r\n")
-    return int(head.split()[1]), json.loads(payload)
-
-
 def test_sigterm_finishes_requests_in_flight(gunicorn_server, tiny_model_dir):
     server = gunicorn_server(tiny_model_dir, workers=1)
     body = instances_body(256, value=50)
@@ -117,12 +101,12 @@ def test_sigterm_finishes_requests_in_flight(gunicorn_server, tiny_model_dir):
     # of its body arrives.
     socks = [_accepted_connection(server.port) for _ in range(3)]
     for sock in socks:
-        _send_headers_and_half(sock, body)
+        send_half(sock, body)
     server.proc.send_signal(signal.SIGTERM)
     time.sleep(0.5)  # the worker is now stopping, with the requests still unanswered
-    answers = [_finish(sock, body) for sock in socks]
+    answers = [finish(sock, body) for sock in socks]
     assert [status for status, _ in answers] == [200, 200, 200]
-    assert all(len(payload["predictions"]) == 256 for _, payload in answers)
+    assert all(len(json.loads(payload)["predictions"]) == 256 for _, payload in answers)
     assert server.proc.wait(15) == 0
     with pytest.raises(ConnectionRefusedError):
         request(server.port, "GET", "/healthz", timeout=5)

@@ -144,6 +144,8 @@ def _serve(tmp_path, **env) -> subprocess.CompletedProcess:
     ("GRPC_PORT", "-1", "GRPC_PORT=-1: must be at least 0"),
     ("GRPC_PORT", "8000", "GRPC_PORT=8000 is PORT too"),
     ("GRPC_PORT", "70000", "GRPC_PORT=70000: a port is at most 65535"),
+    ("MAX_INFLIGHT", "-1", "MAX_INFLIGHT=-1: must be at least 0"),
+    ("MAX_INFLIGHT", "2000", "MAX_INFLIGHT=2000 is over WORKER_CONNECTIONS=1000"),
 ])
 def test_a_bad_setting_stops_the_start_naming_it_and_leaves_nothing(tmp_path, variable,
                                                                      value, says):

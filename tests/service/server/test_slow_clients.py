@@ -12,7 +12,7 @@ import time
 import pytest
 
 from tests.helpers.servers import HOST
-from tests.helpers.slow import Tricklers
+from tests.helpers.slow import Tricklers, read_all
 from tests.service.conftest import instances_body
 
 STALLED = 8
@@ -30,22 +30,11 @@ def _connect(port: int, first_bytes: bytes) -> socket.socket:
     return sock
 
 
-def _read_all(sock: socket.socket) -> bytes:
-    chunks = []
-    try:
-        while chunk := sock.recv(65536):
-            chunks.append(chunk)
-    except ConnectionResetError:
-        pass
-    sock.close()
-    return b"".join(chunks)
-
-
 def test_stalled_headers_are_cut_off_and_others_are_still_answered(server):
     stalled = [_connect(server.port, b"POST /predict HTTP/1.1\r\nHost: x\r\n")
                for _ in range(STALLED)]
     started = time.monotonic()
-    assert [_read_all(sock) for sock in stalled] == [b""] * STALLED  # closed, no answer
+    assert [read_all(sock) for sock in stalled] == [b""] * STALLED  # closed, no answer
     assert time.monotonic() - started < 1 + SLACK
     assert server.get_json("/healthz") == {"status": "ok"}
     assert server.stop() == 0
@@ -60,7 +49,7 @@ def test_stalled_headers_are_cut_off_and_others_are_still_answered(server):
 def test_a_body_that_stops_halfway_gets_408(server, content_type):
     head = (f"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: {content_type}\r\n"
             "Content-Length: 5000\r\n\r\n").encode()
-    raw = _read_all(_connect(server.port, head + b"--b0undary\r\n" + b"0" * 100))
+    raw = read_all(_connect(server.port, head + b"--b0undary\r\n" + b"0" * 100))
     head, _, payload = raw.partition(b"\r\n\r\n")
     assert head.split()[1] == b"408", raw[:300]
     assert json.loads(payload)["error"]["code"] == "request_timeout"
@@ -76,7 +65,7 @@ def test_a_slow_but_steady_body_is_served(server):
     for piece in pieces:  # 4 gaps of 0.5 s: 2 s in all, but never 1 s of silence
         time.sleep(0.5)
         sock.sendall(piece)
-    head, _, payload = _read_all(sock).partition(b"\r\n\r\n")
+    head, _, payload = read_all(sock).partition(b"\r\n\r\n")
     assert head.split()[1] == b"200" and len(json.loads(payload)["predictions"]) == 1
 
 
