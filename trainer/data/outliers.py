@@ -112,6 +112,10 @@ def blobs(rng, digits) -> np.ndarray:
     """Filled shapes, flat or textured: dots, ellipses, polygons, silhouettes (never
     rings, which a 0 is)."""
     image, draw = _canvas()
+    if rng.random() < 0.2:  # a single dot, which framing blows up to a disc
+        (x, y), r = _points(rng, 1)[0], rng.uniform(3, 10)
+        draw.ellipse([x - r, y - r, x + r, y + r], fill=255)
+        return _framed(image)
     for _ in range(rng.integers(1, 4)):
         shade = int(rng.integers(96, 256))
         if rng.random() < 0.5:

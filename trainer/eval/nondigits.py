@@ -6,7 +6,8 @@ Families, each framed as the service frames a drawing (trainer/artifact/framing.
   digit looks like (O, I, l, S, Z, B, b, G, g, q and their kin are left out);
 - shapes: polygons, stars, crosses and arrows, outlined or filled (no circles: a
   circle is a 0);
-- dots: a single dot, which the MNIST recipe blows up to a disc;
+- dots: a single dot, which the MNIST recipe blows up to a disc (the trainer's blobs
+  include dots too: this family is not held out, it is the page's case);
 and, as they come, 28x28: uniform noise, and Fashion-MNIST's test images (Debian's
 dataset-fashion-mnist), which is kept out of training and out of every choice.
 
