@@ -12,7 +12,7 @@ import threading
 
 import numpy as np
 
-from trainer.data import outliers
+from trainer.data import augment, outliers
 from trainer.data.batches import minibatches
 from trainer.nn import network
 from trainer.nn.loss import OUTLIER, cross_entropy
@@ -47,6 +47,18 @@ class StopFlag:
         return False
 
 
+def _like_digits(pool: np.ndarray, cfg, rng: np.random.Generator) -> np.ndarray:
+    """The non-digits (M, 784) distorted afresh as the digits are: left crisp while every
+    digit is resampled, they taught the network that smooth means digit (a model so
+    trained accepted half of Fashion-MNIST, and half of its own non-digits distorted)."""
+    distortion = cfg.distortion()
+    if not distortion.kinds:
+        return pool
+    side = int(np.sqrt(pool.shape[1]))
+    out = augment.distort(pool.reshape(-1, side, side), rng, distortion)
+    return out.reshape(pool.shape)
+
+
 def run_epoch(cfg, params, opt, xy, rng, *, epoch: int, stop: StopFlag, outlier_pool=None):
     """One pass over xy = (x (N, 784) float32, y (N,) int); returns (mean loss, accuracy
     on the digits). With `outlier_pool` (M, 784), each batch gets cfg.outliers times its
@@ -63,7 +75,7 @@ def run_epoch(cfg, params, opt, xy, rng, *, epoch: int, stop: StopFlag, outlier_
     batches = minibatches(x, y, perm, batch_size=cfg.batch_size, rng=rng,
                           distortion=cfg.distortion())
     if outlier_pool is not None and cfg.outliers:
-        batches = outliers.mixed(batches, outlier_pool, cfg.outliers, rng)
+        batches = outliers.mixed(batches, _like_digits(outlier_pool, cfg, rng), cfg.outliers, rng)
     for step, (xb, yb) in enumerate(batches):
         loss, z = _step(cfg, (params, grads), opt, (xb, yb), rng=rng,
                         where=(epoch, step, steps))
