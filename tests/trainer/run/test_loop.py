@@ -27,7 +27,7 @@ def test_with_distortions_each_epoch_draws_a_fresh_distortion_of_the_pool():
     first = _like_digits(crisp, cfg, np.random.default_rng(1))
     again = _like_digits(crisp, cfg, np.random.default_rng(2))
     assert first.shape == crisp.shape and first.dtype == np.float32
-    assert 0 <= first.min() and first.max() <= 1
+    assert first.min() >= 0 and first.max() <= 1
     assert not np.array_equal(first, crisp) and not np.array_equal(first, again)
     # Exactly what augment.distort makes of the same images with the same generator.
     expected = augment.distort(crisp.reshape(-1, 28, 28), np.random.default_rng(1),
