@@ -40,6 +40,9 @@ APP = {
     "V2_MAX_CONTENT_LENGTH": (16 * MIB, int, 1),
     "MAX_BATCH": (MAX_BATCH, int, 1),
     "MAX_IMAGE_PIXELS": (4096 * 4096, int, 1),
+    # Digits /read reads in one image: a form's longest numbers (an IBAN's 34 characters)
+    # fit, and the candidates it weighs stay a few hundred at most.
+    "MAX_DIGITS": (40, int, 1),
     "LOG_LEVEL": ("INFO", str, None),
 }
 SERVER = {

@@ -3,7 +3,8 @@
 - predict.py: /predict (image files, multipart uploads, JSON instances);
 - tensors.py: the Open Inference Protocol's tensors, for REST and gRPC alike, and
   v2_body.py: its REST bodies (JSON or binary);
-- images.py, normalize.py, instances.py: the pieces they share.
+- images.py, normalize.py, instances.py: the pieces they share;
+- ink/ and components.py: the ink in a photo, for the MNIST recipe (normalize.py).
 
 Model inputs are always what the trainer feeds the network: float32 (B, 784) scaled
 by trainer.artifact.inference.as_inputs. Every problem with what a client sent is a

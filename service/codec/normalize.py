@@ -1,82 +1,56 @@
 """The MNIST recipe, for digits photographed or drawn at any size (?normalize=mnist).
 
-LeCun et al. made MNIST by fitting each digit into a 20x20 box (keeping its
-aspect ratio, anti-aliased) and pasting it into a 28x28 field so that its centre
-of mass sits at the centre. A real-world picture needs the same treatment, plus
-making it look like MNIST first: white ink on black, background removed.
+LeCun et al. made MNIST by fitting each digit into a 20x20 box (keeping its aspect
+ratio, anti-aliased) and pasting it into a 28x28 field so that its centre of mass sits
+at the centre (trainer/artifact/framing.py, which the trainer frames its non-digits
+with too). A real-world picture needs the same treatment, plus making it look like
+MNIST first: white ink on black, everything but the digit removed (ink/: shadows,
+desk, ruled lines, specks, coloured ink).
 """
 
 import numpy as np
-from PIL import Image
 
-from service.errors import Unprocessable
-from trainer.artifact import SIDE
+from service.codec import ink
+from trainer.artifact import framing
 
-BOX = 20
-# Ink must differ from the paper by this many levels (of 255), else the image is blank.
-MIN_CONTRAST = 32.0
-# A pixel belongs to the digit's bounding box from this fraction of the peak ink upwards;
-# it keeps faint JPEG ringing and paper texture out of the box.
+# A pixel belongs to the digit's bounding box from this fraction of full ink upwards;
+# it keeps the faintest fringe of the strokes out of the box.
 INK_FRACTION = 0.25
 
 
-def mnist(gray: np.ndarray) -> np.ndarray:
-    """float32 (H, W) 0..255 -> float32 (28, 28) integer values 0..255, MNIST style.
+def mnist(pixels: np.ndarray) -> np.ndarray:
+    """float32 (H, W) or (H, W, 3) on 0..255 -> float32 (28, 28) integer values 0..255.
 
-    `gray` has any alpha already composited onto white. Raises Unprocessable
-    ("no digit found") when there is no ink to speak of.
+    `pixels` have any alpha already composited onto white; dark ink on light paper
+    and light ink on a dark ground both work. Raises Unprocessable ("no digit found",
+    code no_digit) when there is no ink to speak of.
     """
-    ink = ink_on_black(gray)
-    rows = np.flatnonzero((ink >= INK_FRACTION * 255).any(axis=1))
-    cols = np.flatnonzero((ink >= INK_FRACTION * 255).any(axis=0))
-    digit = ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
-    return np.rint(centre_by_mass(fit_box(digit)))
+    found = crop(*ink.find(np.asarray(pixels, dtype=np.float32))) * np.float32(255)
+    # Never NoInk: the strokes' cores are 255, over the threshold.
+    return framing.frame(found, INK_FRACTION * 255)
 
 
-def ink_on_black(gray: np.ndarray) -> np.ndarray:
-    """(H, W) -> (H, W) float32: light backgrounds inverted, paper at 0, darkest ink at 255.
+def crop(ink: np.ndarray, kept: np.ndarray) -> np.ndarray:
+    """float32 (H, W) ink 0..1 and bool (H, W) the digit's pixels -> float32 (h, w) 0..1
+    around them.
 
-    The paper's level is the median of the border pixels, which a digit rarely
-    covers; a light border means dark ink on light paper, so the image is inverted.
+    The kept pixels grow by one so that the strokes' soft edges, under the threshold,
+    stay; the ink is scaled so that the strokes' cores are 1, as MNIST's are 255.
     """
-    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
-    paper = float(np.median(border))
-    if paper > 127.5:
-        gray = np.float32(255) - gray
-        paper = 255.0 - paper
-    peak = float(gray.max())
-    if peak - paper < MIN_CONTRAST:
-        raise Unprocessable(f"no digit found: the ink differs from the background by "
-                            f"{max(peak - paper, 0):.0f} of 255 levels (need {MIN_CONTRAST:.0f})",
-                            code="no_digit")
-    stretched = (gray - np.float32(paper)) * np.float32(255 / (peak - paper))
-    return np.clip(stretched, 0, 255).astype(np.float32)
+    rows, cols = np.flatnonzero(kept.any(axis=1)), np.flatnonzero(kept.any(axis=0))
+    top, left = max(rows[0] - 1, 0), max(cols[0] - 1, 0)
+    bottom, right = rows[-1] + 2, cols[-1] + 2
+    grown = _grow(kept[top:bottom, left:right])
+    core = np.float32(np.percentile(ink[kept], 90))
+    return np.clip(ink[top:bottom, left:right] * grown / core, 0, 1)
 
 
-def fit_box(digit: np.ndarray) -> np.ndarray:
-    """(h, w) -> (h', w') with max(h', w') == 20, aspect kept, Lanczos anti-aliased, peak 255."""
-    h, w = digit.shape
-    factor = BOX / max(h, w)
-    size = (max(1, round(w * factor)), max(1, round(h * factor)))
-    image = Image.fromarray(np.ascontiguousarray(digit, dtype=np.float32))  # mode "F"
-    small = np.asarray(image.resize(size, Image.Resampling.LANCZOS))
-    small = np.clip(small, 0, 255)
-    # Thin strokes fade when shrunk; MNIST strokes peak at full intensity.
-    return small * np.float32(255 / small.max()) if small.max() > 0 else small
-
-
-def centre_by_mass(small: np.ndarray) -> np.ndarray:
-    """(h', w') -> (28, 28): pasted so its centre of mass lands on the field's centre.
-
-    The shift is clamped so the whole box stays inside the field; at most it moves
-    the centre of mass a few pixels off, instead of cutting ink off.
-    """
-    h, w = small.shape
-    mass = small.sum(dtype=np.float64)
-    cy = (small.sum(axis=1) @ (np.arange(h) + 0.5)) / mass
-    cx = (small.sum(axis=0) @ (np.arange(w) + 0.5)) / mass
-    top = min(max(round(SIDE / 2 - cy), 0), SIDE - h)
-    left = min(max(round(SIDE / 2 - cx), 0), SIDE - w)
-    field = np.zeros((SIDE, SIDE), dtype=np.float32)
-    field[top:top + h, left:left + w] = small
-    return field
+def _grow(mask: np.ndarray) -> np.ndarray:
+    """bool (h, w) -> (h, w): dilated by one pixel, diagonals included (a 3x3 square)."""
+    out = mask.copy()
+    out[1:] |= mask[:-1]
+    out[:-1] |= mask[1:]
+    rows = out.copy()
+    out[:, 1:] |= rows[:, :-1]
+    out[:, :-1] |= rows[:, 1:]
+    return out

@@ -82,7 +82,8 @@ def image_pixels(blob: bytes, max_pixels: int, normalize_mnist: bool) -> np.ndar
         im = images.decode_image(blob, max_pixels, exact_side=SIDE)
         return images.to_gray(im, background=0.0)
     im = images.decode_image(blob, max_pixels, exact_side=None)
-    return normalize.mnist(images.to_gray(images.upright_and_bounded(im), background=255.0))
+    # In colour: the recipe reads blue or red ink by its darkest channel.
+    return normalize.mnist(images.to_colour(images.upright_and_bounded(im)))
 
 
 def answer(model, prediction, inputs: Inputs) -> bytes:

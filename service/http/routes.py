@@ -1,4 +1,4 @@
-"""HTTP routes: /predict, /healthz, /readyz, /model.
+"""HTTP routes: /predict, /read, /healthz, /readyz, /model.
 
 Routes only: the body is read by body.py, decoded and answered by
 service/codec/predict.py, and predicted by the served model.
@@ -7,7 +7,9 @@ service/codec/predict.py, and predicted by the served model.
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from service.codec import predict as codec
-from service.errors import BadRequest
+from service.codec import read as reading
+from service.codec.instances import instances
+from service.errors import BadRequest, Unprocessable
 from service.http import body
 
 bp = Blueprint("inference", __name__)
@@ -59,6 +61,33 @@ def predict():
     prediction = model.predict(inputs.x)
     current_app.extensions["metrics"].predicted(prediction)
     return Response(codec.answer(model, prediction, inputs), mimetype=codec.JSON_TYPE)
+
+
+@bp.post("/read")
+def read():
+    model = _predictor().current()
+    config = current_app.config
+    kind = codec.media_kind(request.mimetype)
+    if kind == "json":
+        pixels = _one(instances(body.data(), config["MAX_BATCH"]))
+        page = reading.decode(pixels, pixels.shape[::-1], config["MAX_DIGITS"])
+    else:
+        blobs = body.files(codec.FIELD) if kind == "multipart" else [body.data()]
+        page = reading.from_file(_one(blobs), config["MAX_IMAGE_PIXELS"], config["MAX_DIGITS"])
+    prediction = model.predict(page.x)
+    chosen = reading.choose(page, prediction, config["MAX_DIGITS"])
+    current_app.extensions["metrics"].predicted(reading.picked(prediction, chosen))
+    return Response(reading.answer(model, page, prediction, chosen, _flag("return_input")),
+                    mimetype=codec.JSON_TYPE)
+
+
+def _one(images):
+    """The one image of a /read request: a number is read one image at a time."""
+    if len(images) != 1:
+        raise Unprocessable(f"{len(images)} images in one request; /read reads one number "
+                            "from one image: send each in a request of its own",
+                            code="batch_too_large")
+    return images[0]
 
 
 def _recipe() -> bool:

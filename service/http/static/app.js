@@ -1,7 +1,7 @@
 // The drawing page: strokes on a canvas, sent as PNG to /predict?normalize=mnist once
 // the pen rests, and the answer shown: the digit (or "not a digit", or "not sure"), ten
-// probabilities, and the 28x28 image the model saw (return_input=true). No framework,
-// no build step.
+// probabilities, and the 28x28 image the model saw (return_input=true). In number mode
+// (number.js) a wide canvas goes to /read instead. No framework, no build step.
 "use strict";
 
 const pad = document.getElementById("pad");
@@ -11,6 +11,9 @@ const statusLine = document.getElementById("status");
 const digit = document.getElementById("digit");
 const bars = document.getElementById("bars");
 const pen = document.getElementById("pen");
+const mode = document.getElementById("mode");
+const boxes = document.getElementById("boxes");
+const digitList = document.getElementById("digits");
 const QUIET_MS = 250; // after the last stroke, before asking
 const SURE = 0.75; // below this calibrated confidence the page says it is not sure
 const MESSAGES = {
@@ -88,14 +91,19 @@ function askAboutDrawing() {
   pad.toBlob((blob) => ask(blob, "image/png", forStrokes), "image/png");
 }
 
+function reading() {
+  return mode.value === "number";
+}
+
 async function ask(blob, type, forStrokes) {
   const mine = ++asked;
+  const number = reading();
   statusLine.textContent = "Reading…";
   statusLine.classList.remove("error");
   let response, body;
   try {
-    response = await fetch("/predict?normalize=mnist&return_input=true",
-                           { method: "POST", headers: { "Content-Type": type }, body: blob });
+    const url = number ? "/read?return_input=true" : "/predict?normalize=mnist&return_input=true";
+    response = await fetch(url, { method: "POST", headers: { "Content-Type": type }, body: blob });
     body = await response.json();
   } catch (err) {
     if (mine === asked) showError("The service could not be reached.", forStrokes);
@@ -107,7 +115,17 @@ async function ask(blob, type, forStrokes) {
     showError(MESSAGES[code] || (body && body.error ? body.error.message : "Error"), forStrokes);
     return;
   }
-  show(body.predictions[0], forStrokes);
+  if (number) {
+    clearDigit();
+    showNumber(body, { statusLine, digit, list: digitList, boxes, forStrokes });
+  } else {
+    show(body.predictions[0], forStrokes);
+  }
+}
+
+function clearDigit() {
+  bars.replaceChildren();
+  seen.clearRect(0, 0, 28, 28);
 }
 
 function verdict(prediction) {
@@ -159,6 +177,8 @@ function showError(message, forStrokes) {
   digit.dataset.verdict = "";
   digit.dataset.forStrokes = String(forStrokes);
   bars.replaceChildren();
+  digitList.replaceChildren();
+  drawBoxes(boxes, []);
 }
 
 function showEmpty() {
@@ -170,7 +190,21 @@ function showEmpty() {
   digit.dataset.forStrokes = "0";
   bars.replaceChildren();
   seen.clearRect(0, 0, 28, 28);
+  digitList.replaceChildren();
+  drawBoxes(boxes, []);
 }
+
+mode.addEventListener("change", () => {
+  const size = reading() ? NUMBER : DIGIT;
+  for (const canvas of [pad, boxes]) {
+    canvas.width = size.width;
+    canvas.height = size.height;
+  }
+  document.body.classList.toggle("number", reading());
+  strokes = [];
+  redraw();
+  showEmpty();
+});
 
 function askAboutFile(file) {
   if (!file) return;

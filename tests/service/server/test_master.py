@@ -137,6 +137,7 @@ def _serve(tmp_path, **env) -> subprocess.CompletedProcess:
 @pytest.mark.parametrize(("variable", "value", "says"), [
     ("WEB_CONCURRENCY", "abc", "WEB_CONCURRENCY='abc': expected a whole number"),
     ("MAX_BATCH", "0", "MAX_BATCH=0: must be at least 1"),
+    ("MAX_DIGITS", "0", "MAX_DIGITS=0: must be at least 1"),
     ("READ_TIMEOUT", "-1", "READ_TIMEOUT=-1: must be at least 1"),
     ("READ_TIMEOUT", "ten", "READ_TIMEOUT='ten': expected a whole number"),
     ("LOG_LEVEL", "bogus", "LOG_LEVEL='bogus': expected one of DEBUG"),

@@ -10,8 +10,9 @@ from importlib import metadata
 from flask import Blueprint, current_app, jsonify
 
 from service.codec import images
-from service.http import openapi_v2
-from service.http.schema import error, json_body, obj, ref
+from service.http.openapi import read
+from service.http.openapi import v2 as openapi_v2
+from service.http.openapi.schema import error, json_body, obj, ref
 from trainer.artifact import DIGITS, PIXELS, SIDE
 
 bp = Blueprint("openapi", __name__)
@@ -157,9 +158,12 @@ def document(config) -> dict:
         "info": {"title": "MNIST digit classifier", "version": SERVER_VERSION,
                  "description": "A NumPy MLP trained on MNIST; POST images, get softmax "
                                 "probabilities. Errors are {\"error\": {code, message}}."},
-        "paths": {"/predict": _predict(config["MAX_CONTENT_LENGTH"]), **_others(),
+        "paths": {"/predict": _predict(config["MAX_CONTENT_LENGTH"]),
+                  "/read": read.path(config["MAX_CONTENT_LENGTH"], config["MAX_DIGITS"]),
+                  **_others(),
                   **openapi_v2.paths(config["V2_MAX_CONTENT_LENGTH"], config["MAX_BATCH"])},
-        "components": {"schemas": {**_service(), **_images(config["MAX_BATCH"])}},
+        "components": {"schemas": {**_service(), **_images(config["MAX_BATCH"]),
+                                   **read.schemas(config["MAX_DIGITS"])}},
     }
 
 

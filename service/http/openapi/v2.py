@@ -1,7 +1,7 @@
 """The Open Inference Protocol (V2) routes in /openapi.json: the protocol's own shapes."""
 
 from service.codec import tensors
-from service.http.schema import json_body
+from service.http.openapi.schema import json_body
 from trainer.artifact import DIGITS, PIXELS, SIDE
 
 MODEL = "/v2/models/{name}"

@@ -1,0 +1,78 @@
+"""Segmentation by recognition: which runs of pieces are the digits.
+
+Every run of up to MAX_PARTS neighbouring pieces (pieces.py) that could be one digit is
+a candidate: the parts of a broken digit, or the two halves of a cut that was not
+needed. The model reads all candidates in one batch, and the segmentation kept is the
+one it reads with the highest joint confidence (the product of the digits'
+confidences), found by dynamic programming over the pieces (LeCun et al. 1998,
+section VI). A candidate holding two digits, or a fragment of one, is what the model
+was trained to call no digit (trainer/data/outliers.py: pairs, fragments), so neither
+wins over the right cut.
+"""
+
+import numpy as np
+
+from service.codec.read.pieces import Pieces
+
+MAX_PARTS = 4  # pieces in one digit: a 5's bar, a broken 4 or 0, a cut made too many times
+MAX_WIDTH = 1.1  # a candidate of several pieces is at most this many heights wide
+MAX_GAP = 0.25  # and has no gap between its pieces wider than this many heights
+# A candidate much wider than the hand's digits (Pieces.width) is likely two digits the
+# model reads as one (a 6 with a 1 against it, a 9 across a 3): past WIDE_AS times that
+# width, each further digit-width costs this much log-confidence.
+WIDE_AS = 1.4
+WIDE_COST = 3.0
+
+
+def candidates(found: Pieces) -> list[tuple[int, int]]:
+    """The runs [i, j) of pieces that may be one digit: every piece alone, and the
+    runs of up to MAX_PARTS that are narrow enough and have no wide gap inside."""
+    out = []
+    for i in range(found.count):
+        for j in range(i + 1, min(i + MAX_PARTS, found.count) + 1):
+            if j - i == 1 or _could_be_one(found, i, j):
+                out.append((i, j))
+    return out
+
+
+def _could_be_one(found: Pieces, i: int, j: int) -> bool:
+    _, left, _, right = found.union(i, j)
+    if right - left > MAX_WIDTH * found.height:
+        return False
+    spans = found.boxes[i:j, [1, 3]]
+    spans = spans[np.argsort(spans[:, 0], kind="stable")]
+    reach = np.maximum.accumulate(spans[:, 1])
+    return bool(np.all(spans[1:, 0] - reach[:-1] <= MAX_GAP * found.height))
+
+
+def widths(found: Pieces, runs: list[tuple[int, int]]) -> np.ndarray:
+    """float (len(runs),): each candidate's width in the hand's digit widths."""
+    boxes = np.array([found.union(i, j) for i, j in runs], dtype=np.float64).reshape(-1, 4)
+    return (boxes[:, 3] - boxes[:, 1]) / max(found.width, 1.0)
+
+
+def best(runs: list[tuple[int, int]], confidence: np.ndarray, count: int,
+         width: np.ndarray | None = None) -> list[int]:
+    """The indices into `runs` of the segmentation of `count` pieces with the highest
+    sum of log confidences (float (len(runs),)), less WIDE_COST for each digit-width
+    a candidate is wider than WIDE_AS (`width`, float (len(runs),)); every piece in
+    exactly one run."""
+    score = np.log(np.maximum(confidence.astype(np.float64), 1e-12))
+    if width is not None:
+        score -= WIDE_COST * np.maximum(0.0, width - WIDE_AS)
+    ending: list[list[int]] = [[] for _ in range(count + 1)]
+    for k, (_, j) in enumerate(runs):
+        ending[j].append(k)
+    total = np.full(count + 1, -np.inf)
+    total[0] = 0.0
+    back = np.full(count + 1, -1)
+    for j in range(1, count + 1):
+        for k in ending[j]:
+            value = total[runs[k][0]] + score[k]
+            if value > total[j]:
+                total[j], back[j] = value, k
+    chosen, j = [], count
+    while j > 0:
+        chosen.append(int(back[j]))
+        j = runs[back[j]][0]
+    return chosen[::-1]
