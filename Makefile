@@ -45,9 +45,15 @@ train: fetch
 	$(PY) -m trainer train
 
 # Rebuilds the shipped model; the command is the one README.md reports figures for.
+# --val-split, --outliers, --outlier-weight and --refuse are the trust work's: outlier
+# exposure, and the is_digit rule and temperature chosen on held-out data. The rest was
+# chosen for time to 99.4% (BENCHMARKS.md): milder affine ranges and twice the peak lr
+# of the 100-epoch recipe before it, over 40 epochs (99.43%, models/default).
 model: fetch
-	$(PY) -m trainer train --hidden 1024,1024 --optimizer adam --lr 1e-3 --warmup 1 \
-		--lr-schedule cosine --epochs 100 --batch-size 128 --augment affine,elastic \
+	$(PY) -m trainer train --hidden 1024,1024 --optimizer adam --lr 2e-3 --warmup 1 \
+		--lr-schedule cosine --epochs 40 --batch-size 128 --augment affine,elastic \
+		--rotate 10 --scale 0.1 --shear 0.2 \
+		--val-split 0.1 --outliers 0.5 --outlier-weight 1.0 --refuse 0.008 \
 		--seed 1 --out $(MODEL_OUT)
 
 # Measures; never part of `make test`. Writes nothing: copy the tables into
@@ -56,7 +62,8 @@ model: fetch
 bench: fetch
 	$(PY) -m pip install -q torch==2.13.0
 	command -v wrk >/dev/null || { echo "bench needs wrk: apt-get install wrk"; exit 1; }
-	$(PY) bench/train_vs_torch.py --repeats 3 --epochs 2
+	$(PY) bench/train_vs_torch.py --repeats 3 --epochs 3 --configs default,distorted,shipped
+	$(PY) bench/train_vs_torch.py --update --repeats 5 --configs default,shipped
 	$(PY) bench/train_vs_torch.py --time-to-accuracy --configs default --repeats 2
 	$(PY) bench/serve_floor.py --seconds 8 --repeats 3
 	$(PY) bench/protocols/grpc_vs_rest.py --seconds 5 --repeats 3

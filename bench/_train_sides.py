@@ -1,4 +1,5 @@
-"""The sides bench/train_vs_torch.py times: the trainer, PyTorch, and the GEMM floor.
+"""The sides bench/train_vs_torch.py times: the trainer's loop, PyTorch, and the GEMM
+floor (the trainer's command line and its update alone are bench/training/trainer_sides.py).
 
 Each returns {"seconds": [per epoch], "test_accuracy", ...} for one process.
 """
@@ -19,10 +20,12 @@ from trainer.nn.schedule import lr_at
 from trainer.run.config import Config
 from trainer.run.loop import StopFlag, run_epoch
 
-# "default" is `python -m trainer train`; "shipped" is the recipe of `make model`
-# (distortions included), over as many epochs as the bench runs.
+# "default" is `python -m trainer train`, and "distorted" the same with
+# `--augment affine,elastic`; "shipped" is the network, optimizer and distortions of
+# `make model` (not its validation split nor its non-digits), over the bench's epochs.
 CONFIGS = {
     "default": Config(),
+    "distorted": Config(augment=("affine", "elastic")),
     "shipped": Config(hidden=(1024, 1024), optimizer="adam", warmup=1.0, lr_schedule="cosine",
                       augment=("affine", "elastic"), seed=1),
 }

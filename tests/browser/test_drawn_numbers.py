@@ -17,7 +17,7 @@ from tests.browser.drawing import answer
 
 pytestmark = pytest.mark.slow
 WIDE = (840, 280)  # number.js's canvas for a number
-REPORTED = 1.0  # README.md, "Drawn numbers"
+REPORTED = 1.0  # README.md, the /read table: drawn on the page's canvas, 24 of 24
 MARGIN = 0.05
 
 

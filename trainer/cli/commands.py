@@ -54,6 +54,8 @@ def _fetch(parser, args) -> int:
 def _evaluate(parser, args) -> int:
     from trainer.eval import evaluate
 
+    _need_opencv(parser, "--robustness", args.robustness)
+
     result = evaluate.score(args.model, args.data_dir, args.verify, limit=args.limit)
     print(evaluate.report(result))
     if args.plots is not None:
@@ -72,6 +74,15 @@ def _evaluate(parser, args) -> int:
     if args.trust:
         _trust(result["model"], args)
     return 0
+
+
+def _need_opencv(parser, option: str, wanted) -> None:
+    """Stops with one line, before any work, when `option` is given and OpenCV is missing."""
+    from trainer.data import resample
+
+    if wanted and not resample.available():
+        parser.error(f"{option} needs OpenCV, which is not installed: "
+                     "pip install -e '.[train]' (or opencv-python-headless)")
 
 
 def _models(model, args) -> dict:
@@ -131,6 +142,7 @@ def _train(parser, args) -> int:
 
     if args.patience and not args.val_split:
         parser.error("--patience needs a validation set: add --val-split, e.g. 0.1")
+    _need_opencv(parser, "--augment", args.augment)
     fields = {f.name for f in dataclasses.fields(train.Config)}
     cfg = train.Config(**{k: v for k, v in vars(args).items() if k in fields})
     directory = args.data_dir or default_data_dir(args.dataset)

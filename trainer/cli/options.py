@@ -116,7 +116,7 @@ def _schedule_options(option) -> None:
 
 def _distortion_options(option) -> None:
     option("--augment", kinds, "distort every training image afresh each epoch: "
-           f"{', '.join(augment.KINDS)} (comma-separated) or none (needs scipy)",
+           f"{', '.join(augment.KINDS)} (comma-separated) or none (needs OpenCV: the train extra)",
            metavar="KINDS")
     option("--rotate", bounded(float, 0.0, 180.0), "affine: rotation drawn from [-DEG, DEG]",
            metavar="DEG")
@@ -138,7 +138,7 @@ def _evaluate_options(ev: argparse.ArgumentParser) -> None:
     ev.add_argument("--plots", type=Path, help="write PNG plots into this directory")
     ev.add_argument("--robustness", action="store_true",
                     help="also score shifted, rotated, scaled, thickened and thinned digits "
-                         "(needs scipy)")
+                         "(needs OpenCV: the train extra)")
     ev.add_argument("--trust", action="store_true",
                     help="also score the verdict: MNIST test digits refused, held-out "
                          "non-digits accepted by family, and the confidence's calibration "

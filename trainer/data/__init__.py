@@ -1,2 +1,3 @@
 """Training data: IDX files (idx.py), where to get them (fetch.py, sources.py),
-minibatches (batches.py) and random distortions of digits (augment.py)."""
+minibatches (batches.py), random distortions of digits (augment.py) and the OpenCV
+resampling they use (resample.py), and the non-digits of outlier exposure (outliers.py)."""

@@ -1,21 +1,29 @@
-"""Random affine and elastic distortions of digits (Simard, Steinkraus and Platt, 2003).
+"""Random affine, elastic and stroke-width distortions of digits (Simard, Steinkraus and
+Platt, 2003).
 
 Every image gets its own rotation, scale, shear and shift, and its own smooth
 displacement field: uniform noise in [-1, 1] smoothed by a Gaussian of width
-`sigma` and scaled by `alpha`. Both become one map of source coordinates, and one
-scipy.ndimage.map_coordinates call resamples a whole chunk (bilinear, zero ink
-outside the image).
+`sigma` and scaled by `alpha`. Both become one map of source coordinates, which
+trainer.data.resample samples with OpenCV (bilinear, zero ink outside the image).
+"stroke" then thins a third of the digits (grey erosion), thickens a third (grey
+dilation) and leaves the rest, with a 3x3 cross.
 """
 
 import dataclasses
+import functools
 import math
 
 import numpy as np
 
 from trainer.artifact import SIDE
+from trainer.data.resample import morphology, warp
 
-KINDS = ("affine", "elastic")
-_PAD = 1  # a zero border around each tile: samples outside an image read 0
+KINDS = ("affine", "elastic", "stroke")
+_SLICE = 512  # images warped at a time: their fields and coordinates stay in cache
+# The elastic fields' products are cut into blocks this many noise images wide (28 x 28
+# x 224 multiply-adds each), for the reason resample._ROWS gives.
+_BLOCK = 8
+_TRUNCATE = 4.0  # the Gaussian's radius in sigmas, as scipy.ndimage.gaussian_filter's
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,29 +46,26 @@ class Distortion:
 
 
 def distort(images: np.ndarray, rng: np.random.Generator, d: Distortion) -> np.ndarray:
-    """Images (B, 28, 28) float in [0, 1] -> a fresh random distortion of each, same dtype."""
-    n = len(images)
-    matrices, shifts = _affine(n, rng, d)
-    field = _elastic_field(n, rng, d) if "elastic" in d.kinds else None
-    return warp(images, matrices, shifts, field)
+    """Images (B, 28, 28) float in [0, 1] -> a fresh random distortion of each, same dtype.
 
-
-def warp(images: np.ndarray, matrices: np.ndarray, shifts: np.ndarray,
-         field: np.ndarray | None = None) -> np.ndarray:
-    """Resample each image: output pixel p reads the input at A p + t + field[p].
-
-    images (B, 28, 28) float in [0, 1]; matrices (B, 2, 2) act on (row, col) offsets
-    from the image centre; shifts (B, 2) in pixels; field (2, B, 28, 28) or None.
-    Bilinear, with zero ink outside the image; same dtype out.
+    Slices of _SLICE images are warped one after the other, so their fields and
+    coordinates (a few MB) stay in cache.
     """
     n = len(images)
-    center = (SIDE - 1) / 2.0
-    grid = np.mgrid[0:SIDE, 0:SIDE].reshape(2, -1) - center  # (2, 784): (row, col)
-    src = np.einsum("bij,jp->ibp", matrices, grid)  # (2, B, 784)
-    src += (np.asarray(shifts).T + center)[:, :, None]
-    if field is not None:
-        src += field.reshape(2, n, -1)
-    return _resample(images, src.reshape(2, n, SIDE, SIDE))
+    matrices, shifts = _affine(n, rng, d)
+    out = np.empty_like(images)
+    for lo in range(0, n, _SLICE):
+        part = slice(lo, min(lo + _SLICE, n))
+        if not {"affine", "elastic"} & set(d.kinds):
+            out[part] = images[part]  # stroke alone: the warp would be the identity
+            continue
+        field = _elastic_field(part.stop - lo, rng, d) if "elastic" in d.kinds else None
+        out[part] = warp(images[part], matrices[part], shifts[part], field)
+    if "stroke" in d.kinds:
+        change = rng.integers(0, 3, n)  # 0 thin, 1 thicken, 2 leave, each with probability 1/3
+        for kind, which in (("erode", change == 0), ("dilate", change == 1)):
+            out[which] = morphology(out[which], kind)
+    return out
 
 
 def _affine(n: int, rng: np.random.Generator, d: Distortion):
@@ -82,51 +87,38 @@ def _affine(n: int, rng: np.random.Generator, d: Distortion):
 def _elastic_field(n: int, rng: np.random.Generator, d: Distortion) -> np.ndarray:
     """(2, B, 28, 28) displacements: alpha * gaussian_filter(uniform noise, sigma).
 
-    The filter is linear and separable, so it is applied as its 28x28 matrix (built
-    by gaussian_filter1d itself) in two matrix products over the whole chunk.
+    The filter is linear and separable, so it is applied as its 28x28 matrix G in two
+    products per block of _BLOCK noise images, laid out (row, image, col) so that both
+    are plain products: G @ block down the rows, then (.) @ G^T along them.
     """
     smooth = _smoothing_matrix(d.sigma)
-    noise = rng.random((2 * n * SIDE, SIDE), dtype=np.float32)
+    blocks = -(-2 * n // _BLOCK)
+    noise = rng.random((blocks, SIDE, _BLOCK * SIDE), dtype=np.float32)
     noise *= 2.0
     noise -= 1.0
-    cols = (noise @ smooth.T).reshape(2 * n, SIDE, SIDE)
-    both = cols.transpose(0, 2, 1).reshape(-1, SIDE) @ smooth.T
-    both *= np.float32(d.alpha)
-    return both.reshape(2, n, SIDE, SIDE).transpose(0, 1, 3, 2)
+    down = np.matmul(smooth, noise).reshape(blocks, SIDE * _BLOCK, SIDE)
+    both = np.matmul(down, smooth.T * np.float32(d.alpha))  # (blocks, (row, image), col)
+    images = both.reshape(blocks, SIDE, _BLOCK, SIDE).transpose(0, 2, 1, 3)
+    return images.reshape(-1, SIDE, SIDE)[:2 * n].reshape(2, n, SIDE, SIDE)
 
 
+@functools.cache
 def _smoothing_matrix(sigma: float) -> np.ndarray:
-    """G (28, 28) with G @ v == gaussian_filter1d(v, sigma, mode="constant")."""
-    ndimage = _ndimage()
-    return ndimage.gaussian_filter1d(np.eye(SIDE, dtype=np.float32), sigma, axis=0,
-                                     mode="constant")
+    """G (28, 28) float32 with G @ v == gaussian_filter1d(v, sigma, mode="constant").
 
-
-def _resample(images: np.ndarray, src: np.ndarray) -> np.ndarray:
-    """Bilinear samples of each image at src (2, B, 28, 28), zero outside the image.
-
-    The images are laid out as one tall column of zero-bordered tiles, so a single
-    2-D map_coordinates call covers the chunk; clipping each coordinate to its own
-    tile makes a sample outside the image read the border's zeros.
+    The weights are scipy.ndimage's, computed the same way in float64: G is bit for bit
+    the matrix gaussian_filter1d makes of the identity. Read-only: shared by every call.
     """
-    n, tile = len(images), SIDE + 2 * _PAD
-    canvas = np.zeros((n, tile, tile), dtype=images.dtype)
-    canvas[:, _PAD:_PAD + SIDE, _PAD:_PAD + SIDE] = images
-    coords = np.clip(src + _PAD, 0.0, tile - 1.0)
-    coords[0] += (np.arange(n) * tile)[:, None, None]
-    out = np.empty((n, SIDE, SIDE), dtype=images.dtype)
-    _ndimage().map_coordinates(canvas.reshape(n * tile, tile), coords, output=out, order=1,
-                            prefilter=False)
-    return np.clip(out, 0.0, 1.0, out=out)
-
-
-def _ndimage():
-    """scipy.ndimage, imported on first use: only distortions need scipy."""
-    try:
-        from scipy import ndimage
-    except ImportError as e:
-        raise ImportError("distortions need scipy: pip install -e '.[train]'") from e
-    return ndimage
+    radius = int(_TRUNCATE * float(sigma) + 0.5)
+    x = np.arange(-radius, radius + 1)
+    weights = np.exp(-0.5 / (sigma * sigma) * x ** 2)
+    weights = weights / weights.sum()
+    offsets = np.arange(SIDE)[None, :] - np.arange(SIDE)[:, None]  # column minus row
+    inside = np.abs(offsets) <= radius
+    smooth = np.where(inside, weights[np.clip(offsets + radius, 0, 2 * radius)], 0.0)
+    smooth = smooth.astype(np.float32)
+    smooth.flags.writeable = False
+    return smooth
 
 
 def chunk_size(batch_size: int, target: int = 4096) -> int:

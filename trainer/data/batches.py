@@ -15,7 +15,7 @@ from trainer.artifact import SIDE
 from trainer.data import augment
 
 _AHEAD = 2  # chunks being distorted while one is consumed
-_THREADS = 2  # scipy releases the GIL while it resamples: chunks distort in parallel
+_THREADS = 2  # NumPy and OpenCV release the GIL while they work: chunks distort in parallel
 
 
 def minibatches(x: np.ndarray, y: np.ndarray, perm: np.ndarray, *, batch_size: int,

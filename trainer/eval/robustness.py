@@ -2,22 +2,20 @@
 
 Each condition is one fixed change of every test image: shifted, rotated, scaled
 down, or its strokes thickened or thinned by one morphological step (a 3x3 cross).
-The geometric ones use the trainer's own resampling (trainer.data.augment.warp).
+They use the trainer's own resampling and morphology (trainer.data.resample, OpenCV).
 """
 
 import numpy as np
 
 from trainer.artifact.inference import as_inputs
-from trainer.data import augment
+from trainer.data import resample
 from trainer.eval import scores
-
-CROSS = np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]], dtype=bool)
 
 
 def _warp(images: np.ndarray, matrix, shift=(0.0, 0.0)) -> np.ndarray:
     n = len(images)
     matrices = np.broadcast_to(np.asarray(matrix, dtype=np.float64), (n, 2, 2))
-    return augment.warp(images, matrices, np.tile(np.asarray(shift, np.float64), (n, 1)))
+    return resample.warp(images, matrices, np.tile(np.asarray(shift, np.float64), (n, 1)))
 
 
 def _rotation(degrees: float) -> np.ndarray:
@@ -25,11 +23,9 @@ def _rotation(degrees: float) -> np.ndarray:
     return np.array([[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]])
 
 
-def _morphology(name: str):
+def _morphology(kind: str):
     def change(images: np.ndarray) -> np.ndarray:
-        ndimage = augment._ndimage()
-        op = ndimage.grey_dilation if name == "dilation" else ndimage.grey_erosion
-        return op(images, footprint=CROSS[None])
+        return resample.morphology(images, kind)  # 3x3 cross, as scipy's grey_erosion/dilation
     return change
 
 
@@ -40,8 +36,8 @@ CONDITIONS = {
     "rotated 15°": lambda x: _warp(x, _rotation(15)),
     "rotated 25°": lambda x: _warp(x, _rotation(25)),
     "scaled to 80%": lambda x: _warp(x, np.eye(2) / 0.8),
-    "thickened (dilation)": _morphology("dilation"),
-    "thinned (erosion)": _morphology("erosion"),
+    "thickened (dilation)": _morphology("dilate"),
+    "thinned (erosion)": _morphology("erode"),
 }
 
 

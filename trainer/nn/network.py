@@ -11,6 +11,7 @@ import itertools
 import numpy as np
 
 from trainer.artifact.inference import Params
+from trainer.nn import fused
 
 
 class Layers(list):
@@ -61,6 +62,7 @@ def forward(params: Params, x: np.ndarray, dropout: float = 0.0, rng=None):
     """
     cache = []
     a = x
+    last = len(params) - 1
     for i, (w, b) in enumerate(params):
         mask = None
         if dropout > 0.0 and i > 0:
@@ -68,9 +70,13 @@ def forward(params: Params, x: np.ndarray, dropout: float = 0.0, rng=None):
             mask = (rng.random(a.shape, dtype=np.float32) < keep).astype(a.dtype) / np.float32(keep)
             a = a * mask
         cache.append((a, mask))
-        z = a @ w
-        z += b
-        a = np.maximum(z, 0, out=z) if i < len(params) - 1 else z
+        a = a @ w
+        if i < last and fused.fits(a, b):
+            fused.bias_relu(a, b)  # one pass instead of two, same bits
+        else:
+            a += b
+            if i < last:
+                np.maximum(a, 0, out=a)
     return a, cache
 
 
@@ -81,16 +87,29 @@ def backward(params: Params, cache, dlogits: np.ndarray, out: Layers | None = No
     """
     grads = out if out is not None else packed(params)
     delta = dlogits
+    summed = False  # whether grads[i]'s db is in already (summed with the ReLU mask)
     for i in reversed(range(len(params))):
         a_in, mask = cache[i]
         w, _ = params[i]
         dw, db = grads[i]
         np.matmul(a_in.T, delta, out=dw)
-        np.sum(delta, axis=0, out=db)
+        if not summed:
+            np.sum(delta, axis=0, out=db)
         if i == 0:
             break
         delta = delta @ w.T
         if mask is not None:
             delta *= mask
-        delta *= a_in > 0  # ReLU'(z) = [z > 0], and a_in = relu(z) (times mask)
+        summed = _relu_backward(delta, a_in, grads[i - 1][1])
     return grads
+
+
+def _relu_backward(delta: np.ndarray, a_in: np.ndarray, db: np.ndarray) -> bool:
+    """delta (B, n) *= ReLU'(z) = [z > 0] in place, as a_in = relu(z) (times the dropout
+    mask) is positive exactly there. With the fused kernel, db (n,) of that layer gets the
+    column sums in the same pass: returns whether it did."""
+    if fused.fits(delta, a_in, db):
+        fused.relu_backward(delta, a_in, db)
+        return True
+    delta *= a_in > 0
+    return False

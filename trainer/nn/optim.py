@@ -1,55 +1,24 @@
-"""Optimizers that update float32 parameter arrays in place.
+"""The update rules, which update float32 parameter arrays in place: each as NumPy passes
+(`_update`) and as the constants of its fused kernel (`_constants`, trainer.nn.fused).
 
-Each optimizer takes flat lists of parameter and gradient arrays (same order,
-same shapes) and keeps its state as named arrays, so a checkpoint can store it
-in an npz without pickling. Scratch buffers are preallocated once per
-parameter: a step allocates nothing.
+The base class, with the state and the choice between the two, is trainer.nn.optimizer.
+Scratch buffers are preallocated once per parameter: a step allocates nothing.
 """
 
 import numpy as np
 
+from trainer.nn.optimizer import Optimizer
+
 NAMES = ("sgd", "momentum", "nesterov", "rmsprop", "adam")
-
-
-class Optimizer:
-    """Base: `step(params, grads, lr)` updates params in place."""
-
-    slots: tuple[str, ...] = ()
-
-    def __init__(self, params: list[np.ndarray]):
-        self.t = 0
-        self.state = {slot: [np.zeros_like(p) for p in params] for slot in self.slots}
-        self._tmp = [np.empty_like(p) for p in params]
-
-    def step(self, params: list[np.ndarray], grads: list[np.ndarray], lr: float) -> None:
-        self.t += 1
-        for i, (p, g) in enumerate(zip(params, grads, strict=True)):
-            self._update(i, p, g, p.dtype.type(lr))
-
-    def _update(self, i, p, g, lr):
-        raise NotImplementedError
-
-    def state_arrays(self) -> dict[str, np.ndarray]:
-        """State as {"opt_<slot>_<i>": array, "opt_t": int64 scalar}."""
-        arrays = {f"opt_{slot}_{i}": a for slot, lst in self.state.items()
-                  for i, a in enumerate(lst)}
-        arrays["opt_t"] = np.array(self.t, dtype=np.int64)
-        return arrays
-
-    def load_state_arrays(self, arrays) -> None:
-        """Inverse of state_arrays; shapes must match the parameters'."""
-        for slot, lst in self.state.items():
-            for i, a in enumerate(lst):
-                saved = arrays[f"opt_{slot}_{i}"]
-                if saved.shape != a.shape:
-                    raise ValueError(f"optimizer state {slot}[{i}] has shape {saved.shape}, "
-                                     f"expected {a.shape}")
-                a[...] = saved
-        self.t = int(arrays["opt_t"])
 
 
 class SGD(Optimizer):
     """p -= lr * g."""
+
+    kernel = "sgd"
+
+    def _constants(self, lr):
+        return np.array([lr], np.float32)
 
     def _update(self, i, p, g, lr):
         tmp = self._tmp[i]
@@ -63,8 +32,12 @@ class Momentum(Optimizer):
     slots = ("velocity",)
 
     def __init__(self, params, momentum: float = 0.9, nesterov: bool = False):
+        self.kernel = "nesterov" if nesterov else "momentum"
         super().__init__(params)
         self.momentum, self.nesterov = momentum, nesterov
+
+    def _constants(self, lr):
+        return np.array([self.momentum, lr], np.float32)
 
     def _update(self, i, p, g, lr):
         v, tmp = self.state["velocity"][i], self._tmp[i]
@@ -84,10 +57,14 @@ class RMSprop(Optimizer):
     """Keras RMSprop: s = rho s + (1 - rho) g^2; p -= lr g / (sqrt(s) + eps)."""
 
     slots = ("square_avg",)
+    kernel = "rmsprop"
 
     def __init__(self, params, rho: float = 0.9, eps: float = 1e-7):
         super().__init__(params)
         self.rho, self.eps = rho, eps
+
+    def _constants(self, lr):
+        return np.array([self.rho, 1.0 - self.rho, self.eps, lr], np.float32)
 
     def _update(self, i, p, g, lr):
         s, tmp = self.state["square_avg"][i], self._tmp[i]
@@ -99,15 +76,25 @@ class Adam(Optimizer):
     """Keras Adam: bias correction folded into the step size, eps added to sqrt(v)."""
 
     slots = ("m", "v")
+    kernel = "adam"
 
     def __init__(self, params, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-7):
         super().__init__(params)
         self.beta1, self.beta2, self.eps = beta1, beta2, eps
 
+    def _alpha(self, lr) -> float:
+        """The step size with both bias corrections folded in (float64)."""
+        return lr * np.sqrt(1.0 - self.beta2 ** self.t) / (1.0 - self.beta1 ** self.t)
+
+    def _constants(self, lr):
+        alpha = self._alpha(np.float32(lr))  # `_update` is given lr as float32
+        return np.array([self.beta1, 1.0 - self.beta1, self.beta2, 1.0 - self.beta2, self.eps,
+                         alpha], np.float32)
+
     def _update(self, i, p, g, lr):
         m, v, tmp = self.state["m"][i], self.state["v"][i], self._tmp[i]
         f = p.dtype.type
-        alpha = f(lr * np.sqrt(1.0 - self.beta2 ** self.t) / (1.0 - self.beta1 ** self.t))
+        alpha = f(self._alpha(lr))
         m *= f(self.beta1)
         np.multiply(g, f(1.0 - self.beta1), out=tmp)
         m += tmp

@@ -42,6 +42,20 @@ def test_bad_invocations_fail_with_one_clean_line(args, code, fragment):
     assert fragment in _one_line(result.stderr)
 
 
+@pytest.mark.parametrize(("option", "args"), [
+    ("--augment", ["train", "--augment", "affine"]),
+    ("--robustness", ["evaluate", "--model", "models/default", "--robustness"])])
+def test_distortions_without_opencv_fail_with_one_clean_line(option, args):
+    script = ("import sys; sys.modules['cv2'] = None  # import cv2 now raises ImportError\n"
+              "from trainer.cli.commands import main\n"
+              f"sys.argv[0] = 'python -m trainer'; sys.exit(main({args!r}))\n")
+    result = subprocess.run([sys.executable, "-c", script], check=False, cwd=ROOT, text=True,
+                            capture_output=True, timeout=120)
+    assert result.returncode == 2
+    assert f"{option} needs OpenCV, which is not installed: pip install" in _one_line(
+        result.stderr)
+
+
 def test_missing_and_corrupt_data_fail_with_one_clean_line(tmp_path):
     result = _run("train", "--data-dir", str(tmp_path), "--no-verify", "--out",
                   str(tmp_path / "m"))

@@ -1,4 +1,6 @@
-"""Distortions: checked against scipy.ndimage's own transforms and written-out shifts."""
+"""Distortions: the random draws checked against scipy.ndimage's own filters and
+morphology (the trusted reference, in the dev extra). The resampling itself is
+test_resample.py's."""
 
 import dataclasses
 import json
@@ -10,7 +12,10 @@ from trainer.data import augment, batches
 from trainer.run import train
 
 ndimage = pytest.importorskip("scipy.ndimage")
+pytest.importorskip("cv2")
+CROSS = np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]], dtype=bool)[None]  # (1, 3, 3): per image
 BOTH = augment.Distortion(kinds=("affine", "elastic"))
+ALL = augment.Distortion(kinds=augment.KINDS)
 NONE_OF_THEM = dataclasses.replace(BOTH, rotate=0, scale=0, shear=0, shift=0, alpha=0)
 
 
@@ -27,29 +32,11 @@ def test_zero_size_distortions_return_the_image_unchanged():
     np.testing.assert_array_equal(augment.distort(x, np.random.default_rng(0), NONE_OF_THEM), x)
 
 
-def test_a_one_pixel_translation_moves_the_ink_by_one_pixel():
-    x = _images()
-    eye = np.broadcast_to(np.eye(2), (len(x), 2, 2))
-    out = augment.warp(x, eye, np.tile([0.0, 1.0], (len(x), 1)))  # read one column right
-    expected = np.zeros_like(x)
-    expected[:, :, :-1] = x[:, :, 1:]
-    np.testing.assert_array_equal(out, expected)
-    down = augment.warp(x, eye, np.tile([-1.0, 0.0], (len(x), 1)))  # read one row up
-    np.testing.assert_array_equal(down[:, 1:], x[:, :-1])
-
-
-def test_an_affine_warp_matches_scipy_affine_transform():
-    """Rotation, scale and shear about the centre, as ndimage.affine_transform does it."""
-    x = _images(4)
-    rng = np.random.default_rng(3)
-    matrices, shifts = augment._affine(len(x), rng, BOTH)
-    out = augment.warp(x, matrices, shifts)
-    center = np.full(2, 13.5)
-    for i in range(len(x)):
-        offset = center + shifts[i] - matrices[i] @ center
-        ref = ndimage.affine_transform(x[i].astype(np.float64), matrices[i], offset,
-                                       order=1, mode="constant", cval=0.0)
-        np.testing.assert_allclose(out[i], ref, atol=1e-5)
+def test_the_smoothing_matrix_is_scipys_bit_for_bit():
+    for sigma in (4.0, 2.5, 10.0):
+        expected = ndimage.gaussian_filter1d(np.eye(28, dtype=np.float32), sigma, axis=0,
+                                             mode="constant")
+        assert augment._smoothing_matrix(sigma).tobytes() == expected.tobytes()
 
 
 def test_the_elastic_field_is_gaussian_filter_of_the_noise_times_alpha():
@@ -73,11 +60,37 @@ def test_outputs_stay_in_0_1_with_the_input_dtype(dtype):
     assert not np.array_equal(out, x)
 
 
-def test_the_same_seed_gives_the_same_batch():
-    x = _images(32)
-    a, b, c = (augment.distort(x, np.random.default_rng(s), BOTH) for s in (5, 5, 6))
+@pytest.mark.parametrize("d", [BOTH, ALL])
+def test_the_same_seed_gives_the_same_batch(d):
+    x = _images(700)  # more than one slice
+    a, b, c = (augment.distort(x, np.random.default_rng(s), d) for s in (5, 5, 6))
     np.testing.assert_array_equal(a, b)
     assert not np.array_equal(a, c)
+
+
+def test_stroke_thins_a_third_thickens_a_third_and_leaves_a_third():
+    x = _images(3000, seed=3)
+    out = augment.distort(x, np.random.default_rng(0), augment.Distortion(kinds=("stroke",)))
+    same = np.all(out == x, axis=(1, 2))
+    thinner = np.all(out <= x, axis=(1, 2)) & ~same  # erosion never adds ink
+    thicker = np.all(out >= x, axis=(1, 2)) & ~same  # dilation never removes it
+    assert np.all(same | thinner | thicker)
+    for share in (same.mean(), thinner.mean(), thicker.mean()):
+        assert abs(share - 1 / 3) < 0.04  # 3 sigma of a binomial share is 0.026
+    np.testing.assert_array_equal(out[thinner], ndimage.grey_erosion(x[thinner], footprint=CROSS))
+    np.testing.assert_array_equal(out[thicker], ndimage.grey_dilation(x[thicker], footprint=CROSS))
+
+
+def test_stroke_comes_after_the_warp():
+    """Stroke draws last, so with the same seed the warp is the one without it."""
+    x = _images(300)
+    warped = augment.distort(x, np.random.default_rng(4), BOTH)
+    out = augment.distort(x, np.random.default_rng(4), ALL)
+    candidates = np.stack([warped, ndimage.grey_erosion(warped, footprint=CROSS),
+                           ndimage.grey_dilation(warped, footprint=CROSS)])  # (3, B, 28, 28)
+    matches = np.all(candidates == out, axis=(2, 3))  # (3, B)
+    assert np.all(matches.any(axis=0))
+    assert np.all(matches.sum(axis=1) > 50)  # each of the three happens
 
 
 def test_distorted_minibatches_cover_the_epoch_in_order_whatever_the_threads():
@@ -89,7 +102,7 @@ def test_distorted_minibatches_cover_the_epoch_in_order_whatever_the_threads():
     def epoch():
         got = [(xb.copy(), yb) for xb, yb in
                batches.minibatches(x, y, perm, batch_size=64,
-                                                 rng=np.random.default_rng(7), distortion=BOTH)]
+                                   rng=np.random.default_rng(7), distortion=BOTH)]
         return np.concatenate([g[0] for g in got]), np.concatenate([g[1] for g in got])
 
     (xa, ya), (xb, yb) = epoch(), epoch()

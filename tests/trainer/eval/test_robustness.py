@@ -10,7 +10,7 @@ from trainer.artifact.inference import as_inputs
 from trainer.cli.commands import main
 from trainer.eval import robustness, scores
 
-pytest.importorskip("scipy")
+pytest.importorskip("cv2")
 ROWS = 300
 pytestmark = pytest.mark.slow
 
