@@ -1,10 +1,11 @@
 """A written number's ink -> pieces, left to right: no piece holds parts of two digits.
 
-Each connected component of the ink is a piece, unless it is too wide for one digit:
-then digits touch or overlap inside it, and it is cut along paths that cross as little
-ink as they can (cut_paths.py), from the dips of its columns' ink (LeCun et al. 1998,
-section VI: cut too often, and let recognition choose which cuts were real;
-groups.py). Marks far smaller than the number's height are noise, left out.
+Each connected component of the ink is a piece (with the components that lie within
+its columns: the parts of a broken 0 or 8), unless it is too wide for one digit: then
+digits touch or overlap inside it, and it is cut along the top-to-bottom paths that
+cross the least ink (cut_paths.py; LeCun et al. 1998, section VI: cut too often, and
+let recognition choose which cuts were real, groups.py). Marks far smaller than the
+number's height are noise, left out.
 """
 
 from dataclasses import dataclass
