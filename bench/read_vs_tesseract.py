@@ -1,6 +1,7 @@
 """Reading whole numbers: POST /read against Tesseract 5 on the same photos.
 
     .venv/bin/python bench/read_vs_tesseract.py [--numbers 400] [--seed 9001]
+    .venv/bin/python bench/read_vs_tesseract.py --time 200   # 4-digit numbers, /read alone
 
 The photos are tests/helpers/numbers.py's: numbers of 3 to 6 MNIST test digits
 written side by side (dark ink on light paper, vertical jitter, gaps from overlapping
@@ -63,7 +64,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--numbers", type=int, default=400)
     parser.add_argument("--seed", type=int, default=9001, help="not the tests' seeds")
+    parser.add_argument("--time", type=int, default=0, metavar="N",
+                        help="only time /read on N numbers of 4 digits, nothing beside it")
     args = parser.parse_args()
+    if args.time:
+        return timing(args)
     if shutil.which("tesseract") is None:
         raise SystemExit("tesseract is missing: apt-get install tesseract-ocr")
     from service import create_app
@@ -83,6 +88,26 @@ def main() -> None:
                   flush=True)
     print(f"\n/read in process, numbers of 4 digits: median {statistics.median(timings) * 1e3:.1f}"
           f" ms ({len(timings)} requests)")
+
+
+def timing(args) -> None:
+    """Median and 90th percentile of /read on `args.time` photos of 4 MNIST test digits."""
+    from service import create_app
+    from trainer.data import idx
+    from trainer.data.fetch import default_data_dir
+
+    images, labels = idx.load(default_data_dir(), "test")
+    rng = np.random.default_rng(args.seed)
+    found = [numbers.written(images[p], labels[p], rng)
+             for p in (rng.choice(len(images), 4, replace=False) for _ in range(args.time))]
+    client = create_app({"MODEL_DIR": str(ROOT / "models" / "default"),
+                         "LOG_LEVEL": "WARNING"}).test_client()
+    for n in found[:10]:  # warm: the first requests load what the rest reuse
+        ours(client, n.photo)
+    seconds = [ours(client, n.photo)[1] for n in found]
+    print(f"/read in process, {len(found)} numbers of 4 digits: median "
+          f"{np.median(seconds) * 1e3:.1f} ms, 90th percentile "
+          f"{np.quantile(seconds, 0.9) * 1e3:.1f} ms")
 
 
 if __name__ == "__main__":
