@@ -198,8 +198,4 @@ def _read_all(images, condition, rng, read) -> tuple[np.ndarray, np.ndarray]:
 
 def report(result: dict) -> str:
     """A Markdown table: one row per condition, one column per model."""
-    names = list(next(iter(result.values())))
-    lines = ["| photo | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
-    lines += [f"| {cond} | " + " | ".join(f"{acc:.4f}" for acc in row.values()) + " |"
-              for cond, row in result.items()]
-    return "\n".join(lines)
+    return scores.table("photo", result, "{:.4f}")

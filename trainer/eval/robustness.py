@@ -57,9 +57,4 @@ def _accuracy(model, x: np.ndarray, labels: np.ndarray) -> float:
 
 def report(result: dict) -> str:
     """A Markdown table: one row per condition, one column per model."""
-    names = list(next(iter(result.values())))
-    lines = ["| condition | " + " | ".join(names) + " |",
-             "|---|" + "---|" * len(names)]
-    lines += [f"| {cond} | " + " | ".join(f"{acc:.4f}" for acc in row.values()) + " |"
-              for cond, row in result.items()]
-    return "\n".join(lines)
+    return scores.table("condition", result, "{:.4f}")

@@ -12,6 +12,16 @@ from trainer.nn.loss import cross_entropy
 BATCH = 2000  # rows per forward pass when scoring a whole split
 
 
+def table(first: str, result: dict, cell: str) -> str:
+    """A Markdown table of {row: {model: value}}: a column `first` of the rows, then one
+    column per model, each value formatted by `cell` (e.g. "{:.4f}")."""
+    names = list(next(iter(result.values())))
+    lines = [f"| {first} | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+    lines += [f"| {row} | " + " | ".join(cell.format(v) for v in cells.values()) + " |"
+              for row, cells in result.items()]
+    return "\n".join(lines)
+
+
 def predicted(probabilities, x: np.ndarray, batch: int = BATCH) -> np.ndarray:
     """Labels (N,) that `probabilities` ((B, 784) -> (B, K)) gives x (N, 784), in batches."""
     if not len(x):

@@ -44,8 +44,4 @@ def reliability(model, digits: tuple) -> dict:
 
 def report(result: dict) -> str:
     """A Markdown table: one row per line of `table`, one column per model, in percent."""
-    names = list(next(iter(result.values())))
-    lines = ["| inputs | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
-    lines += [f"| {row} | " + " | ".join(f"{share:.2%}" for share in cells.values()) + " |"
-              for row, cells in result.items()]
-    return "\n".join(lines)
+    return scores.table("inputs", result, "{:.2%}")
