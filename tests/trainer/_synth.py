@@ -43,3 +43,11 @@ def write_dataset(directory: Path, n_train: int = 600, n_test: int = 200, seed: 
         write_idx(directory / image_name, images)
         write_idx(directory / label_name, labels)
     return directory
+
+
+def ink_blobs(n=16, seed=0, dtype=np.float32):
+    """(n, 28, 28) blobs of ink in [0, 1] away from the border."""
+    rng = np.random.default_rng(seed)
+    x = np.zeros((n, 28, 28), dtype=dtype)
+    x[:, 6:22, 8:20] = rng.random((n, 16, 12))
+    return x

@@ -8,6 +8,7 @@ import json
 import numpy as np
 import pytest
 
+from tests.trainer._synth import ink_blobs
 from trainer.data import augment, batches
 from trainer.run import train
 
@@ -19,16 +20,8 @@ ALL = augment.Distortion(kinds=augment.KINDS)
 NONE_OF_THEM = dataclasses.replace(BOTH, rotate=0, scale=0, shear=0, shift=0, alpha=0)
 
 
-def _images(n=16, seed=0, dtype=np.float32):
-    """(n, 28, 28) blobs of ink in [0, 1] away from the border."""
-    rng = np.random.default_rng(seed)
-    x = np.zeros((n, 28, 28), dtype=dtype)
-    x[:, 6:22, 8:20] = rng.random((n, 16, 12))
-    return x
-
-
 def test_zero_size_distortions_return_the_image_unchanged():
-    x = _images()
+    x = ink_blobs()
     np.testing.assert_array_equal(augment.distort(x, np.random.default_rng(0), NONE_OF_THEM), x)
 
 
@@ -52,7 +45,7 @@ def test_the_elastic_field_is_gaussian_filter_of_the_noise_times_alpha():
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_outputs_stay_in_0_1_with_the_input_dtype(dtype):
-    x = _images(64, dtype=dtype)
+    x = ink_blobs(64, dtype=dtype)
     x[:, 10:12, 10:12] = 1.0
     out = augment.distort(x, np.random.default_rng(0), BOTH)
     assert out.dtype == dtype and out.shape == x.shape
@@ -62,14 +55,14 @@ def test_outputs_stay_in_0_1_with_the_input_dtype(dtype):
 
 @pytest.mark.parametrize("d", [BOTH, ALL])
 def test_the_same_seed_gives_the_same_batch(d):
-    x = _images(700)  # more than one slice
+    x = ink_blobs(700)  # more than one slice
     a, b, c = (augment.distort(x, np.random.default_rng(s), d) for s in (5, 5, 6))
     np.testing.assert_array_equal(a, b)
     assert not np.array_equal(a, c)
 
 
 def test_stroke_thins_a_third_thickens_a_third_and_leaves_a_third():
-    x = _images(3000, seed=3)
+    x = ink_blobs(3000, seed=3)
     out = augment.distort(x, np.random.default_rng(0), augment.Distortion(kinds=("stroke",)))
     same = np.all(out == x, axis=(1, 2))
     thinner = np.all(out <= x, axis=(1, 2)) & ~same  # erosion never adds ink
@@ -83,7 +76,7 @@ def test_stroke_thins_a_third_thickens_a_third_and_leaves_a_third():
 
 def test_stroke_comes_after_the_warp():
     """Stroke draws last, so with the same seed the warp is the one without it."""
-    x = _images(300)
+    x = ink_blobs(300)
     warped = augment.distort(x, np.random.default_rng(4), BOTH)
     out = augment.distort(x, np.random.default_rng(4), ALL)
     candidates = np.stack([warped, ndimage.grey_erosion(warped, footprint=CROSS),

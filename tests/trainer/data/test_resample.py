@@ -12,6 +12,7 @@ at most, 8e-4 on average).
 import numpy as np
 import pytest
 
+from tests.trainer._synth import ink_blobs
 from trainer.data import augment, resample
 
 ndimage = pytest.importorskip("scipy.ndimage")
@@ -20,16 +21,8 @@ BOTH = augment.Distortion(kinds=("affine", "elastic"))
 RESAMPLING_ATOL = 1e-4 if int(cv2.__version__.split(".")[0]) >= 5 else 1 / 32
 
 
-def _images(n=16, seed=0, dtype=np.float32):
-    """(n, 28, 28) blobs of ink in [0, 1] away from the border."""
-    rng = np.random.default_rng(seed)
-    x = np.zeros((n, 28, 28), dtype=dtype)
-    x[:, 6:22, 8:20] = rng.random((n, 16, 12))
-    return x
-
-
 def test_a_one_pixel_translation_moves_the_ink_by_one_pixel():
-    x = _images()
+    x = ink_blobs()
     eye = np.broadcast_to(np.eye(2), (len(x), 2, 2))
     out = resample.warp(x, eye, np.tile([0.0, 1.0], (len(x), 1)))  # read one column right
     expected = np.zeros_like(x)
@@ -41,7 +34,7 @@ def test_a_one_pixel_translation_moves_the_ink_by_one_pixel():
 
 def test_an_affine_warp_matches_scipy_affine_transform():
     """Rotation, scale and shear about the centre, as ndimage.affine_transform does it."""
-    x = _images(4)
+    x = ink_blobs(4)
     rng = np.random.default_rng(3)
     matrices, shifts = augment._affine(len(x), rng, BOTH)
     out = resample.warp(x, matrices, shifts)
