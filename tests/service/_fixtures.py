@@ -72,3 +72,14 @@ def assert_predictions(resp, count: int) -> list[dict]:
         assert abs(sum(probs) - 1.0) < 1e-5
         assert p["label"] == int(np.argmax(probs)) and type(p["label"]) is int
     return body["predictions"]
+
+
+def tiny_client(tmp_path_factory, **config):
+    """A test client of the app on a fresh tiny random model, with `config` on top: for
+    the fuzz tests, which need the service's behaviour, not a model that reads digits."""
+    from service import create_app
+    from tests.conftest import write_tiny_model
+
+    model_dir = tmp_path_factory.mktemp("tiny") / "model"
+    write_tiny_model(model_dir)
+    return create_app({"MODEL_DIR": str(model_dir), "TESTING": True, **config}).test_client()

@@ -14,10 +14,8 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from service import create_app
-from tests.conftest import write_tiny_model
 from tests.helpers.bodies import PNG_SIGNATURE, png_chunk
-from tests.service._fixtures import ERROR_STATUSES, assert_error, assert_predictions
+from tests.service._fixtures import ERROR_STATUSES, assert_error, assert_predictions, tiny_client
 
 # Pillow warns about what it reads in hostile files; the service refuses them anyway.
 pytestmark = [pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning"),
@@ -31,12 +29,8 @@ CONTENT_TYPES = [*IMAGE_TYPES, "application/json", "multipart/form-data", "text/
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
-    model_dir = tmp_path_factory.mktemp("fuzz") / "model"
-    write_tiny_model(model_dir)
     # A small pixel limit keeps the decoding of "valid" random headers cheap.
-    app = create_app({"MODEL_DIR": str(model_dir), "TESTING": True,
-                      "MAX_IMAGE_PIXELS": 512 * 512, "MAX_BATCH": 8})
-    return app.test_client()
+    return tiny_client(tmp_path_factory, MAX_IMAGE_PIXELS=512 * 512, MAX_BATCH=8)
 
 
 def check(resp) -> None:

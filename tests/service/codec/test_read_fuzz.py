@@ -10,9 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageDraw
 
-from service import create_app
-from tests.conftest import write_tiny_model
-from tests.service._fixtures import ERROR_STATUSES, assert_error
+from tests.service._fixtures import ERROR_STATUSES, assert_error, tiny_client
 
 FUZZ = settings(max_examples=120, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -20,11 +18,7 @@ FUZZ = settings(max_examples=120, deadline=None,
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
-    model_dir = tmp_path_factory.mktemp("read-fuzz") / "model"
-    write_tiny_model(model_dir)
-    app = create_app({"MODEL_DIR": str(model_dir), "TESTING": True,
-                      "MAX_IMAGE_PIXELS": 1024 * 1024, "MAX_DIGITS": 12})
-    return app.test_client()
+    return tiny_client(tmp_path_factory, MAX_IMAGE_PIXELS=1024 * 1024, MAX_DIGITS=12)
 
 
 def check(resp, size: tuple[int, int] | None) -> None:
