@@ -59,14 +59,14 @@ def decode(pixels: np.ndarray, size: tuple[int, int], max_digits: int) -> Page:
     if found.count > groups.MAX_PARTS * max_digits:
         _too_many(found.count // groups.MAX_PARTS, max_digits)
     runs = groups.candidates(found)
+    unions = np.array([found.union(i, j) for i, j in runs], dtype=np.int64).reshape(-1, 4)
     seen = np.empty((len(runs), SIDE, SIDE), dtype=np.float32)
-    boxes = np.empty((len(runs), 4), dtype=np.int64)
-    scale = np.array([size[0] / marks.shape[1], size[1] / marks.shape[0]] * 2)
     for k, (i, j) in enumerate(runs):
-        top, left, bottom, right = found.union(i, j)
-        seen[k] = _framed(strength, found, i, j)
-        boxes[k] = np.rint(np.array([left, top, right, bottom]) * scale)
-    return Page(as_inputs(seen), seen, runs, groups.widths(found, runs), boxes, found.count)
+        seen[k] = _framed(strength, found, i, j, unions[k])
+    # (top, left, bottom, right) in the working pixels -> (x0, y0, x1, y1) in the upload's.
+    scale = np.array([size[0] / marks.shape[1], size[1] / marks.shape[0]] * 2)
+    boxes = np.rint(unions[:, [1, 0, 3, 2]] * scale).astype(np.int64)
+    return Page(as_inputs(seen), seen, runs, groups.widths(found, unions), boxes, found.count)
 
 
 def _at_working_height(strength: np.ndarray, marks: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -84,9 +84,11 @@ def _at_working_height(strength: np.ndarray, marks: np.ndarray) -> tuple[np.ndar
     return small[0], small[1] >= COVERED
 
 
-def _framed(strength: np.ndarray, found: pieces.Pieces, i: int, j: int) -> np.ndarray:
-    """Pieces i..j-1 through the MNIST recipe -> (28, 28) on 0..255."""
-    top, left, bottom, right = found.union(i, j)
+def _framed(strength: np.ndarray, found: pieces.Pieces, i: int, j: int,
+            box: np.ndarray) -> np.ndarray:
+    """Pieces i..j-1, whose union is `box` (top, left, bottom, right), through the MNIST
+    recipe -> (28, 28) on 0..255."""
+    top, left, bottom, right = (int(v) for v in box)
     # One pixel more on each side: normalize.crop keeps the strokes' soft edges.
     h, w = strength.shape
     outer = (max(top - 1, 0), max(left - 1, 0), min(bottom + 1, h), min(right + 1, w))

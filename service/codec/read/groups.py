@@ -45,10 +45,10 @@ def _could_be_one(found: Pieces, i: int, j: int) -> bool:
     return bool(np.all(spans[1:, 0] - reach[:-1] <= MAX_GAP * found.height))
 
 
-def widths(found: Pieces, runs: list[tuple[int, int]]) -> np.ndarray:
-    """float (len(runs),): each candidate's width in the hand's digit widths."""
-    boxes = np.array([found.union(i, j) for i, j in runs], dtype=np.float64).reshape(-1, 4)
-    return (boxes[:, 3] - boxes[:, 1]) / max(found.width, 1.0)
+def widths(found: Pieces, unions: np.ndarray) -> np.ndarray:
+    """int (C, 4) the candidates' boxes (top, left, bottom, right) -> float (C,): each
+    candidate's width in the hand's digit widths."""
+    return (unions[:, 3] - unions[:, 1]) / max(found.width, 1.0)
 
 
 def best(runs: list[tuple[int, int]], confidence: np.ndarray, count: int,
