@@ -56,9 +56,11 @@ class Gunicorn:
 
     def __init__(self, app: str = APP, *, model_dir=None, workers: int = 1,
                  env: dict | None = None, log_dir=None, root: Path = ROOT,
-                 ready_path: str = "/readyz"):
+                 ready_path: str = "/readyz", launcher: tuple = (),
+                 start_timeout: float = START_TIMEOUT):
         """`root`: the checkout whose code runs (bench/versus.py runs an older one);
-        `ready_path`: what must answer 200 first (/healthz for a server left unready)."""
+        `ready_path`: what must answer 200 first (/healthz for a server left unready);
+        `launcher`: a command the server runs under (bench/profile/: valgrind)."""
         self.port = free_port()
         self.grpc_port: int | None = free_port()
         while self.grpc_port == self.port:
@@ -78,10 +80,10 @@ class Gunicorn:
         fd, name = tempfile.mkstemp(prefix=f"gunicorn-{self.port}-", suffix=".log", dir=log_dir)
         self.log_path = Path(name)
         with os.fdopen(fd, "wb") as out, open(self.log_path.with_suffix(".err"), "wb") as err:
-            self.proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c",
+            self.proc = subprocess.Popen([*launcher, sys.executable, "-m", "gunicorn", "-c",
                                           str(conf_of(root)), app], cwd=root, env=environ,
                                          stdout=out, stderr=err)
-        self.wait_for(ready_path, 200, timeout=START_TIMEOUT)
+        self.wait_for(ready_path, 200, timeout=start_timeout)
 
     def wait_for(self, path: str, status: int, timeout: float) -> float:
         """Seconds until GET path answers `status`; RuntimeError if gunicorn exits first."""

@@ -1,0 +1,152 @@
+"""What one request costs the real service: CPU instructions in a gunicorn worker under load.
+
+    .venv/bin/python bench/profile/cost.py [--base REV] [--requests 400] [--cases png,json]
+
+A gunicorn (service/server/conf.py, 1 gevent worker, GRPC_PORT=0, models/default of this
+checkout) runs under valgrind's callgrind. After a warm-up, `--connections` kept-alive
+clients send `--requests` requests back to back, and the worker's total at its exit,
+less that of a run without them, is divided by their number (callgrind_control cannot
+reach a forked worker to zero its counters, so each case is a start of its own, minutes
+under valgrind). It counts the whole path (gunicorn's parsing, gevent, the shedding
+bound, Flask, the codec, the forward pass, metrics, the access line) and nothing else.
+Unlike wrk's rates, the count does not move with the machine's load.
+
+`--root DIR` measures the checkout at DIR instead (with this checkout's models/default).
+With `--base REV` the same runs on REV follow (a temporary worktree, bench/versus.py's),
+and the table gives both and their ratio. `--annotate N` prints the N costliest C
+functions of each loaded worker (callgrind_annotate), inclusive.
+"""
+
+import argparse
+import http.client
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from tests.helpers import bodies
+from tests.helpers.servers import HOST, ROOT, Gunicorn
+
+MODEL = ROOT / "models" / "default"
+CASES = {"png": ("1 PNG, raw body", "image/png"),
+         "json": ("64 JSON instances", "application/json"),
+         "batch": ("256 PNGs, multipart", None)}
+
+
+def body_of(case: str) -> tuple[bytes, str]:
+    if case == "png":
+        return bodies.digit_png(), "image/png"
+    if case == "json":
+        return bodies.instances_json(64), "application/json"
+    return bodies.multipart([bodies.digit_png()] * 256)
+
+
+def send(port: int, body: bytes, content_type: str, count: int, connections: int) -> None:
+    """`count` POST /predict over `connections` kept-alive connections; each must be 200."""
+    failures = []
+
+    def client(n: int) -> None:
+        conn = http.client.HTTPConnection(HOST, port, timeout=600)
+        for _ in range(n):
+            conn.request("POST", "/predict", body=body, headers={"Content-Type": content_type})
+            resp = conn.getresponse()
+            resp.read()
+            if resp.status != 200:
+                failures.append(resp.status)
+        conn.close()
+
+    threads = [threading.Thread(target=client, args=(count // connections,))
+               for _ in range(connections)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if failures:
+        raise SystemExit(f"not every answer was a 200: {failures[:5]}")
+
+
+def measure(root: Path, cases: list[str], args) -> dict:
+    """{case: instructions per request} of the checkout at `root`: the worker's total with
+    the requests, less its total without them (the start, the warm-up and the stop)."""
+    idle = _worker_total(root, None, 0, args)
+    counts = {}
+    for case in cases:
+        n = _count(case, args)
+        counts[case] = (_worker_total(root, case, n, args) - idle) / n
+    return counts
+
+
+def _count(case: str, args) -> int:
+    n = args.requests if case != "batch" else max(args.connections, args.requests // 20)
+    return n // args.connections * args.connections
+
+
+def _worker_total(root: Path, case: str | None, n: int, args) -> int:
+    """Instructions the worker ran in its life: a start, a warm-up of every case (2 per
+    connection), `n` requests of `case`, a graceful stop."""
+    with tempfile.TemporaryDirectory(prefix="cost-") as tmp:
+        server = Gunicorn(model_dir=MODEL, workers=1, root=root, start_timeout=900,
+                          env={"GRPC_PORT": "0", "GUNICORN_CMD_ARGS": "--timeout 900"},
+                          launcher=("valgrind", "--tool=callgrind",
+                                    f"--callgrind-out-file={tmp}/callgrind.%p"))
+        try:
+            worker = server.workers()[0]
+            for each in args.cases.split(","):
+                send(server.port, *body_of(each), args.connections * 2, args.connections)
+            if case is not None:
+                send(server.port, *body_of(case), n, args.connections)
+        finally:
+            server.stop(timeout=600)
+            server.remove_logs()
+        out = Path(tmp) / f"callgrind.{worker}"
+        if args.annotate and case is not None:
+            _annotate(out, args.annotate)
+        return int(re.search(r"^totals: (\d+)", out.read_text(errors="replace"), re.M).group(1))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--base", help="a git revision to compare with")
+    parser.add_argument("--requests", type=int, default=400)
+    parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--cases", default="png,json")
+    parser.add_argument("--annotate", type=int, default=0)
+    parser.add_argument("--root", type=Path, default=ROOT, help="the checkout to measure")
+    args = parser.parse_args()
+    if shutil.which("valgrind") is None:
+        raise SystemExit("valgrind is missing: apt-get install valgrind")
+    cases = args.cases.split(",")
+    this = measure(args.root, cases, args)
+    base = {}
+    if args.base:
+        from bench.versus import worktree
+
+        with worktree(args.base) as root:
+            base = measure(root, cases, args)
+    report(cases, this, base, args.base)
+
+
+def report(cases: list[str], this: dict, base: dict, rev: str | None) -> None:
+    head = "| request | this, instructions per request |"
+    head += f" {rev} | this / {rev} |\n|---|---|---|---|" if rev else "\n|---|---|"
+    print(head)
+    for case in cases:
+        line = f"| {CASES[case][0]} | {this[case] / 1e6:.3f} M |"
+        if rev:
+            line += f" {base[case] / 1e6:.3f} M | {this[case] / base[case]:.3f} |"
+        print(line, flush=True)
+
+
+def _annotate(dump: Path, top: int) -> None:
+    out = subprocess.run(["callgrind_annotate", "--inclusive=yes", str(dump)],
+                         capture_output=True, text=True, check=True).stdout
+    print("\n".join(out.splitlines()[:top + 25]) + "\n")
+
+
+if __name__ == "__main__":
+    main()
