@@ -14,17 +14,22 @@ Unlike wrk's rates, the count does not move with the machine's load.
 `--root DIR` measures the checkout at DIR instead (with this checkout's models/default).
 With `--base REV` the same runs on REV follow (a temporary worktree, bench/versus.py's),
 and the table gives both and their ratio. `--annotate N` prints the N costliest C
-functions of each loaded worker (callgrind_annotate), inclusive.
+functions of each loaded worker (callgrind_annotate), inclusive. `--syscalls` counts the
+worker's system calls per request instead (strace -c; no valgrind), which callgrind,
+counting user space only, does not see: a send(2) on loopback runs the receiver's TCP
+stack too.
 """
 
 import argparse
 import http.client
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -109,6 +114,29 @@ def _worker_total(root: Path, case: str | None, n: int, args) -> int:
         return int(re.search(r"^totals: (\d+)", out.read_text(errors="replace"), re.M).group(1))
 
 
+def syscalls(root: Path, case: str, args) -> dict[str, float]:
+    """{system call: calls per request} of the worker over `--requests` requests of `case`
+    (strace -c attached after the warm-up): what callgrind, in user space only, misses."""
+    n = _count(case, args)
+    with tempfile.TemporaryDirectory(prefix="cost-") as tmp:
+        server = Gunicorn(model_dir=MODEL, workers=1, root=root, env={"GRPC_PORT": "0"})
+        try:
+            send(server.port, *body_of(case), args.connections * 2, args.connections)
+            out = Path(tmp) / "strace"
+            tracer = subprocess.Popen(["strace", "-c", "-f", "-o", str(out), "-p",
+                                       str(server.workers()[0])], stderr=subprocess.DEVNULL)
+            time.sleep(1.0)  # attached to every thread
+            send(server.port, *body_of(case), n, args.connections)
+            tracer.send_signal(signal.SIGINT)
+            tracer.wait(30)
+        finally:
+            server.stop()
+            server.remove_logs()
+        rows = re.findall(r"^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(?:\d+\s+)?(\w+)$",
+                          out.read_text(), re.M)
+    return {name: int(calls) / n for calls, name in rows}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--base", help="a git revision to compare with")
@@ -117,10 +145,19 @@ def main() -> None:
     parser.add_argument("--cases", default="png,json")
     parser.add_argument("--annotate", type=int, default=0)
     parser.add_argument("--root", type=Path, default=ROOT, help="the checkout to measure")
+    parser.add_argument("--syscalls", action="store_true",
+                        help="count the worker's system calls per request instead (strace)")
     args = parser.parse_args()
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is missing: apt-get install valgrind")
     cases = args.cases.split(",")
+    if args.syscalls:
+        for case in cases:
+            calls = syscalls(args.root, case, args)
+            print(f"{CASES[case][0]}: " + ", ".join(
+                f"{name} {n:.2f}" for name, n in sorted(calls.items(), key=lambda c: -c[1])
+                if n >= 0.01))
+        return
     this = measure(args.root, cases, args)
     base = {}
     if args.base:
