@@ -98,7 +98,9 @@ protos:
 	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && python3 -m venv "$$tmp" \
 	&& "$$tmp/bin/python" -m pip install -q "grpcio-tools==$(GRPC_TOOLS_VERSION)" \
 	&& cd service/grpc && "$$tmp/bin/python" -m grpc_tools.protoc --proto_path=. \
-		--descriptor_set_out=open_inference_grpc.binpb open_inference_grpc.proto
+		--descriptor_set_out=open_inference_grpc.binpb open_inference_grpc.proto \
+	&& "$$tmp/bin/python" -m grpc_tools.protoc --proto_path=. \
+		--descriptor_set_out=health.binpb health.proto
 
 # Looks the locked versions up in PyPI's vulnerability data (needs the internet: CI
 # cannot reach it, so `make test` does not run this). --disable-pip: the lock is the

@@ -1,5 +1,7 @@
 """Per gRPC call what service/observe/access.py and service/http/handlers.py do per HTTP
-request: a request id, one access line, the metrics, and each error as a status code.
+request: a request id, one access line, the metrics, and each error as a status code;
+and what the worker's shedding does (service/server/shedding.py): past MAX_INFLIGHT
+held, a ModelInfer fails at once with RESOURCE_EXHAUSTED.
 
 The service's errors carry HTTP statuses (service/errors.py); CODES is their one
 translation into gRPC's codes, as KServe and Triton translate theirs.
@@ -14,6 +16,7 @@ from google.protobuf.message import DecodeError
 from service.errors import BadRequest, PayloadTooLarge, ServiceError
 from service.grpc import protocol
 from service.observe import logs
+from service.server.heads import MESSAGE as SHED_MESSAGE
 from service.server.logs import REQUEST_ID
 
 CODES = {
@@ -26,6 +29,9 @@ CODES = {
     503: grpc.StatusCode.UNAVAILABLE,
 }
 ID_KEY = logs.HEADER.lower()  # gRPC metadata keys are lower case: x-request-id
+# What may be shed, as HTTP sheds POSTs: the probes and the metadata are cheap and must
+# answer under overload.
+SHED = frozenset({"ModelInfer"})
 
 
 def code_of(error: ServiceError) -> grpc.StatusCode:
@@ -49,9 +55,15 @@ def reader(message_class, limit: int):
 
 
 class Observer:
-    """Wraps each RPC of the servicer with the bookkeeping of the worker's Flask `app`."""
+    """Wraps each RPC of the servicer with the bookkeeping of the worker's Flask `app`.
 
-    def __init__(self, app):
+    `gate` (the worker's shedding.Shedder, or None: nothing shed) bounds the calls of
+    SHED: `hold()` is None (not bounded), True (held: `done()` after) or False (over the
+    bound: RESOURCE_EXHAUSTED); a held call waits its turn behind the requests before it.
+    """
+
+    def __init__(self, app, gate=None):
+        self.gate = gate
         self.metrics = app.extensions["metrics"]
         self.logger = app.logger
         self.access = logging.getLogger(f"{app.logger.name}.access")
@@ -63,7 +75,7 @@ class Observer:
             rid = logs.request_id(metadata.get(ID_KEY))
             REQUEST_ID.set(rid)
             context.set_trailing_metadata(((ID_KEY, rid),))
-            response, code, details = self._answer(behaviour, request, context)
+            response, code, details = self._answer(behaviour, request, context, name in SHED)
             self._record(name, code, time.perf_counter() - started, context,
                          {"request_id": rid, "user_agent": metadata.get("user-agent")})
             REQUEST_ID.set(None)  # the next lines in this greenlet belong to another call
@@ -72,10 +84,13 @@ class Observer:
             return response
         return handle
 
-    def _answer(self, behaviour, request, context):
-        """(response or None, code, details) of one call."""
+    def _answer(self, behaviour, request, context, bounded: bool = False):
+        """(response or None, code, details) of one call; `bounded`: held within the gate."""
         if isinstance(request, ServiceError):  # the deserializer refused the message
             return None, code_of(request), request.message
+        held = self.gate.hold() if bounded and self.gate is not None else None
+        if held is False:
+            return None, grpc.StatusCode.RESOURCE_EXHAUSTED, SHED_MESSAGE
         try:
             return behaviour(request, context), grpc.StatusCode.OK, None
         except ServiceError as e:
@@ -83,6 +98,9 @@ class Observer:
         except Exception:  # as handlers.py does for HTTP: logged, answered INTERNAL
             self.logger.exception("unhandled error")
             return None, grpc.StatusCode.INTERNAL, "internal error; see the server log"
+        finally:
+            if held:
+                self.gate.done()
 
     def _record(self, name: str, code, seconds: float, context, fields: dict) -> None:
         self.metrics.count_grpc(name, code.name, seconds)

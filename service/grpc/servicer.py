@@ -56,10 +56,10 @@ class Servicer:
         return infer.encode(model, prediction, request.id, names, raw)
 
 
-def handler(app, limit: int) -> grpc.GenericRpcHandler:
+def handler(app, limit: int, gate=None) -> grpc.GenericRpcHandler:
     """The service's RPCs for grpc.server: each observed (calls.py), each request read
-    within `limit` bytes."""
-    servicer, observer = Servicer(app), calls.Observer(app)
+    within `limit` bytes, ModelInfer bounded by `gate` (calls.Observer)."""
+    servicer, observer = Servicer(app), calls.Observer(app, gate)
     handlers = {
         name: grpc.unary_unary_rpc_method_handler(
             observer.wrap(name, getattr(servicer, name)),

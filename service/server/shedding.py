@@ -53,18 +53,38 @@ class Shedder:
         self.held += 1
         return True
 
+    def hold(self) -> bool | None:
+        """admit() for a gRPC call (service/grpc/calls.py), counted with the HTTP requests.
+        A call held waits its turn behind those read before it, as they do (workers.py),
+        so that the calls that arrive meanwhile are counted, and shed, before it runs."""
+        if not self.bound:
+            return None
+        if self.held >= self.bound:
+            return False
+        self.held += 1
+        try:
+            gevent.sleep(0)
+        except BaseException:  # killed while waiting (the worker's forced stop)
+            self.held -= 1
+            raise
+        return True
+
     def done(self) -> None:
         self.held -= 1
 
     def refuse(self, req, sock, started: float, alive: bool) -> None:
         """Answers 503 to a request gunicorn parsed and drops its body; StopIteration
         when the connection must close after it (so does a stopping worker's)."""
-        close = heads.must_close(req) or not alive
+        drop = not heads.must_close(req)  # a body small enough to read and drop
+        close = not drop or not alive
         incoming = next((v for n, v in req.headers if n == heads.HEADER.upper()), None)
         sock.sendall(heads.response(req.version, req.path, incoming, close))
         self._note(req.path, time.perf_counter() - started)
         try:
-            while not close and req.body.read(1 << 16):
+            # Read to its end even when the connection closes next (a stopping worker's):
+            # a socket closed with a body unread is reset, and the client may then see
+            # the reset (wrk: a read error) instead of the 503.
+            while drop and req.body.read(1 << 16):
                 pass
         except OSError:  # the client went silent (READ_TIMEOUT) or away
             close = True

@@ -42,7 +42,7 @@ class GeventWorker(ggevent.GeventWorker):
         # gunicorn's gevent handle() makes the socket block without a timeout; this
         # sets READ_TIMEOUT instead and goes on with the async worker's handle().
         client.settimeout(self.read_timeout)
-        AsyncWorker.handle(self, listener, client, addr)
+        AsyncWorker.handle(self, self.named.get(id(listener), listener), client, addr)
 
     def handle_request(self, listener_name, req, sock, addr):
         started = time.perf_counter()
@@ -70,6 +70,7 @@ class GeventWorker(ggevent.GeventWorker):
     def run(self):
         ggevent.StreamServer = _accepting(self.shedder)  # this process's gunicorn builds it
         wsgi.Response = OneWrite
+        self.named = {id(s): _Named(s) for s in self.sockets}
         try:
             self._serve()
         finally:
@@ -99,7 +100,7 @@ class GeventWorker(ggevent.GeventWorker):
 
         try:
             return serving.start(self.wsgi, values["BIND_HOST"], values["GRPC_PORT"],
-                                 self.worker_connections, gevent=True)
+                                 self.worker_connections, gevent=True, gate=self.shedder)
         except RuntimeError as e:  # grpcio's "Failed to bind to address ..."
             self.log.error("cannot serve gRPC on %s: %s; free the port, choose another "
                            "GRPC_PORT, or set GRPC_PORT=0 to serve no gRPC",
@@ -138,6 +139,23 @@ def _accepting(shedder):
             self._one = value
 
     return StreamServer
+
+
+class _Named:
+    """A listener whose address is read once, up front. gunicorn asks each connection's
+    listener for it as the connection's first request is read; a stopping worker has
+    closed its listeners by then for the connections it accepted last, and the question
+    failed (EBADF): those connections were closed unanswered, which wrk counted as socket
+    errors at each worker's restart under 1,024 connections."""
+
+    def __init__(self, sock):
+        self._sock, self._name = sock, sock.getsockname()
+
+    def getsockname(self):
+        return self._name
+
+    def __getattr__(self, name):
+        return getattr(self._sock, name)
 
 
 class _Kept:
