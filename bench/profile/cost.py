@@ -38,6 +38,9 @@ from tests.helpers import bodies
 from tests.helpers.servers import HOST, ROOT, Gunicorn
 
 MODEL = ROOT / "models" / "default"
+# A worker under valgrind boots and stops tens of times slower: the master must neither
+# kill it as silent nor cut its graceful stop short (callgrind writes its counts at exit).
+SLOW_WORKER = "--timeout 900 --graceful-timeout 600"
 CASES = {"png": ("1 PNG, raw body", "image/png"),
          "json": ("64 JSON instances", "application/json"),
          "batch": ("256 PNGs, multipart", None)}
@@ -96,7 +99,7 @@ def _worker_total(root: Path, case: str | None, n: int, args) -> int:
     connection), `n` requests of `case`, a graceful stop."""
     with tempfile.TemporaryDirectory(prefix="cost-") as tmp:
         server = Gunicorn(model_dir=MODEL, workers=1, root=root, start_timeout=900,
-                          env={"GRPC_PORT": "0", "GUNICORN_CMD_ARGS": "--timeout 900"},
+                          env={"GRPC_PORT": "0", "GUNICORN_CMD_ARGS": SLOW_WORKER},
                           launcher=("valgrind", "--tool=callgrind",
                                     f"--callgrind-out-file={tmp}/callgrind.%p"))
         try:

@@ -8,10 +8,16 @@ One worker with MAX_INFLIGHT=2 is made full by two requests whose bodies are hal
 
 import http.client
 import json
+import logging
 import socket
+import threading
 
 import pytest
+from gunicorn.config import Config
+from gunicorn.http import get_parser
 
+from service.server.shedding import Shedder
+from service.server.workers import _Named
 from tests.helpers.bodies import digit_png
 from tests.helpers.servers import HOST, request
 from tests.helpers.slow import Held, read_all
@@ -111,3 +117,33 @@ def test_a_refused_body_that_cannot_be_dropped_cheaply_closes_the_connection(ser
         sock.sendall(f"POST /predict HTTP/1.1\r\nHost: x\r\n{extra}{length}\r\n".encode())
         head = read_all(sock).partition(b"\r\n\r\n")[0]
     assert head.startswith(b"HTTP/1.1 503 ") and b"Connection: close" in head, head
+
+
+def test_a_stopping_worker_reads_a_refused_body_before_it_closes():
+    """Closed with the body unread, the connection would be reset, and the client could
+    lose the 503 to the reset (wrk counted such resets as socket errors)."""
+    listener = socket.create_server((HOST, 0))
+    client = socket.create_connection(listener.getsockname(), timeout=20)
+    server, _ = listener.accept()
+    body = b"x" * 600_000  # over gunicorn's first read: most of it waits in the socket
+    head = (f"POST /predict HTTP/1.1\r\nHost: {HOST}\r\nContent-Type: image/png\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n").encode()
+    threading.Thread(target=client.sendall, args=(head + body,), daemon=True).start()
+    req = next(get_parser(Config(), server, (HOST, 1)))
+    with pytest.raises(StopIteration):  # the worker closes the connection next
+        Shedder(1, None, logging.getLogger(__name__), 5).refuse(req, server, 0.0, alive=False)
+    server.close()
+    listener.close()
+    answer = read_all(client)  # a reset would raise ConnectionResetError here
+    assert answer.startswith(b"HTTP/1.1 503 ") and b"\r\nConnection: close\r\n" in answer
+
+
+def test_a_listener_closed_by_a_stopping_worker_still_gives_its_address():
+    """gunicorn asks for it as each connection's first request is read (workers.py)."""
+    listener = socket.create_server((HOST, 0))
+    address = listener.getsockname()
+    named = _Named(listener)
+    listener.close()
+    with pytest.raises(OSError):
+        listener.getsockname()
+    assert named.getsockname() == address and named.fileno() == -1
