@@ -63,9 +63,13 @@ class GeventWorker(ggevent.GeventWorker):
             # A kept-alive client whose next request is already in the socket would be
             # read again at once, ahead of every other connection: under saturation a few
             # connections got served and the rest waited for seconds. Yielding to the
-            # event loop after each request serves the connections in turn.
-            gevent.sleep(0)
-        self.shedder.next_requests(req, sock, self, refused=admitted is False)
+            # event loop after each request serves the connections in turn. A request
+            # held within the bound needs no second yield: the next one read goes to the
+            # back of the line before it runs.
+            if admitted is None:
+                gevent.sleep(0)
+        if admitted is False or self.shedder.full:
+            self.shedder.next_requests(req, sock, self, refused=admitted is False)
 
     def run(self):
         ggevent.StreamServer = _accepting(self.shedder)  # this process's gunicorn builds it

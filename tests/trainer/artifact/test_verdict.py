@@ -7,7 +7,7 @@ import pytest
 
 from tests.conftest import write_tiny_model
 from tests.helpers import reference
-from trainer.artifact import store
+from trainer.artifact import inference, store
 from trainer.artifact.integrity import ArtifactError
 
 
@@ -56,3 +56,16 @@ def test_a_broken_verdict_is_refused_naming_the_field(tmp_path, verdict):
     path.write_text(json.dumps(manifest))
     with pytest.raises(ArtifactError, match="verdict"):
         store.load(tmp_path / "m")
+
+
+def test_the_top_probability_is_the_top_of_the_softmax_bit_for_bit():
+    """inference.top_probability (1 / the row's sum) against the softmax written out in
+    float32, as predict() computed the confidence before: tolerance 0."""
+    rng = np.random.default_rng(6)
+    scales = np.repeat([0.01, 1.0, 30.0, 300.0], 1000)[:, None]
+    z = (rng.standard_normal((4000, 10)) * scales).astype(np.float32)
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    expected = (e / e.sum(axis=1, keepdims=True)).max(axis=1)
+    got = inference.top_probability(z)
+    assert got.dtype == np.float32
+    np.testing.assert_array_equal(got, expected)
