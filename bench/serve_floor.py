@@ -8,7 +8,8 @@ configuration, no model work) with the config's gevent workers, and
 bench/torch_app.py (what a user would write with Flask and PyTorch, same weights)
 with gunicorn's usual gthread workers, 2 threads each. wrk (Debian package `wrk`, one
 thread) sends the same request over `--connections` kept-alive connections, the sides
-taking turns, and the median of `--repeats` runs is reported. Every answer must be a
+taking turns in rounds (the order reversed every other round), and the median of
+`--repeats` runs is reported, with each round's own ratios. Every answer must be a
 200. The server's CPU milliseconds per request (master and workers, from /proc) is
 measured with one worker, the way the request path's cost is tracked.
 """
@@ -83,12 +84,18 @@ def _median(runs: list[dict]) -> dict:
                                                                  "cpu_ms")}
 
 
-def side_by_side(case, sides, args) -> dict:
+def rounds(case, sides, args) -> dict[str, list[dict]]:
+    """{side: its runs}: a run of each side per round, the order reversed every other
+    round, so that neither drift nor going first favours a side."""
     runs = {side: [] for side in sides}
-    for _ in range(args.repeats):
-        for side in sides:  # alternating, so drift hits every side alike
+    for i in range(args.repeats):
+        for side in sides[::1 if i % 2 == 0 else -1]:
             runs[side].append(measure(side, case, args))
-    return {side: _median(rs) for side, rs in runs.items()}
+    return runs
+
+
+def side_by_side(case, sides, args) -> dict:
+    return {side: _median(rs) for side, rs in rounds(case, sides, args).items()}
 
 
 def main() -> None:
@@ -113,11 +120,15 @@ def report(all_cases: dict, args) -> None:
           "| service / peer | service p50 / p99 ms |")
     print("|---|---|---|---|---|---|---|")
     png = all_cases["1 PNG, raw body"]
-    m = side_by_side(png, ("service", "floor", "torch"), args)
+    runs = rounds(png, ("service", "floor", "torch"), args)
+    m = {side: _median(rs) for side, rs in runs.items()}
     s, f, t = m["service"], m["floor"], m["torch"]
     print(f"| 1 PNG, raw body | {s['rate']:.0f} | {f['rate']:.0f} | {t['rate']:.0f} | "
           f"{s['rate'] / f['rate']:.2f} | {s['rate'] / t['rate']:.2f} | "
           f"{s['p50_ms']:.1f} / {s['p99_ms']:.1f} |", flush=True)
+    print("\nOne-run ratios, round by round (service / floor, service / peer): " + ", ".join(
+        f"{a['rate'] / b['rate']:.2f} and {a['rate'] / c['rate']:.2f}"
+        for a, b, c in zip(runs["service"], runs["floor"], runs["torch"], strict=True)))
     print("\n| request | service req/s | images/s | p50 / p99 ms |\n|---|---|---|---|")
     for name in ("1 PNG, multipart", "256 PNGs, multipart", "64 JSON instances"):
         r = side_by_side(all_cases[name], ("service",), args)["service"]
@@ -142,8 +153,8 @@ def cpu_per_request(case, args) -> None:
     """Server CPU ms per 1-PNG request, one worker, 8 connections."""
     conns = argparse.Namespace(**{**vars(args), "connections": 8})
     cpu = {side: [] for side in APPS}
-    for _ in range(args.repeats):
-        for side in APPS:
+    for i in range(args.repeats):
+        for side in list(APPS)[::1 if i % 2 == 0 else -1]:
             cpu[side].append(measure(side, case, conns, workers=1)["cpu_ms"])
     print("\nServer CPU ms per 1-PNG request (1 worker, wrk -c8): " + ", ".join(
         f"{side} {statistics.median(v):.2f}" for side, v in cpu.items()))
