@@ -59,7 +59,8 @@ class Observer:
 
     `gate` (the worker's shedding.Shedder, or None: nothing shed) bounds the calls of
     SHED: `hold()` is None (not bounded), True (held: `done()` after) or False (over the
-    bound: RESOURCE_EXHAUSTED); a held call waits its turn behind the requests before it.
+    bound: RESOURCE_EXHAUSTED, after `refused()`, which may wait); a held call waits its
+    turn behind the requests before it.
     """
 
     def __init__(self, app, gate=None):
@@ -90,6 +91,7 @@ class Observer:
             return None, code_of(request), request.message
         held = self.gate.hold() if bounded and self.gate is not None else None
         if held is False:
+            self.gate.refused()
             return None, grpc.StatusCode.RESOURCE_EXHAUSTED, SHED_MESSAGE
         try:
             return behaviour(request, context), grpc.StatusCode.OK, None

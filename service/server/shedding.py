@@ -69,6 +69,14 @@ class Shedder:
             raise
         return True
 
+    def refused(self) -> None:
+        """A gRPC call over the bound: counted in this worker's lines, then let go PAUSE
+        later (it fails with RESOURCE_EXHAUSTED). Calls share connections, so there is no
+        connection to read later, as HTTP's; a client that calls again at once then waits
+        as a refused HTTP client does, instead of keeping the worker refusing."""
+        self._note(None, 0.0)
+        gevent.sleep(PAUSE)
+
     def done(self) -> None:
         self.held -= 1
 
@@ -79,7 +87,7 @@ class Shedder:
         close = not drop or not alive
         incoming = next((v for n, v in req.headers if n == heads.HEADER.upper()), None)
         sock.sendall(heads.response(req.version, req.path, incoming, close))
-        self._note(req.path, time.perf_counter() - started)
+        self._note(_protocol(req.path), time.perf_counter() - started)
         try:
             # Read to its end even when the connection closes next (a stopping worker's):
             # a socket closed with a body unread is reset, and the client may then see
@@ -127,7 +135,7 @@ class Shedder:
             return False
         path, length, incoming, head = found
         sock.sendall(heads.response((1, 1), path, incoming, False))
-        self._note(path, time.perf_counter() - started)
+        self._note(_protocol(path), time.perf_counter() - started)
         rest = len(data) - head - length
         if rest > 0:
             unreader.unread(data[-rest:])  # the next request, sent without waiting
@@ -135,10 +143,12 @@ class Shedder:
             raise StopIteration()  # the client closed in the middle of the body
         return True
 
-    def _note(self, path: str, seconds: float) -> None:
-        """Counts a refusal; every REPORT_EVERY seconds of shedding, one line on them."""
-        if self._count is not None:
-            self._count("v2" if shapes.is_v2(path) else "rest")
+    def _note(self, protocol: str | None, seconds: float) -> None:
+        """Counts a refusal (in http_requests_shed_total by `protocol`, unless None: gRPC's
+        are in grpc_server_handled_total); every REPORT_EVERY seconds of shedding, one
+        line on them."""
+        if self._count is not None and protocol is not None:
+            self._count(protocol)
         now = time.monotonic()
         if not self._shed:
             self._since = now
@@ -162,6 +172,10 @@ class Shedder:
                                         "over_5ms": self._slow,
                                         "slowest_ms": round(self._slowest * 1e3, 3)}})
         self._shed, self._slow, self._slowest = 0, 0, 0.0
+
+
+def _protocol(path: str) -> str:
+    return "v2" if shapes.is_v2(path) else "rest"
 
 
 def _body_read(req) -> bool:
