@@ -14,6 +14,7 @@ from PIL import Image, ImageDraw
 
 from trainer.artifact import SIDE
 from trainer.artifact.framing import NoInk, frame
+from trainer.data.misreads import misreads
 from trainer.nn.loss import OUTLIER
 
 SCALE = 4
@@ -215,11 +216,11 @@ def pairs(rng, digits) -> np.ndarray:
 
 
 FAMILIES = {"strokes": strokes, "glyphs": glyphs, "blobs": blobs, "textures": textures,
-            "noise": noise, "fragments": fragments, "pairs": pairs}
+            "noise": noise, "fragments": fragments, "pairs": pairs, "misreads": misreads}
 # Images of each family in every cycle of the pool: pen strokes are what people send
 # most and what looks most like digits, so they get the larger share.
 SHARES = {"strokes": 2, "glyphs": 3, "blobs": 1, "textures": 1, "noise": 1, "fragments": 1,
-          "pairs": 1}
+          "pairs": 1, "misreads": 1}
 
 
 def pool(n: int, rng: np.random.Generator, digits: np.ndarray) -> np.ndarray:
