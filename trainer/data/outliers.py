@@ -18,6 +18,7 @@ from PIL import Image, ImageDraw
 from trainer.artifact import SIDE
 from trainer.artifact.framing import NoInk, frame
 from trainer.data import pen
+from trainer.data.misreads import misreads
 from trainer.data.pen import doodles as doodle_kinds
 from trainer.data.pen import hershey, kanjivg
 from trainer.nn.loss import OUTLIER
@@ -250,12 +251,12 @@ def doodles(rng, digits) -> np.ndarray:
 
 FAMILIES = {"strokes": strokes, "glyphs": glyphs, "letters": letters, "doodles": doodles,
             "blobs": blobs, "textures": textures, "noise": noise, "fragments": fragments,
-            "pairs": pairs}
+            "pairs": pairs, "misreads": misreads}
 # Images of each family in every cycle of the pool: what people write and draw that
 # is no digit (strokes, letters, doodles) looks most like digits, so it gets the
 # larger share.
 SHARES = {"strokes": 2, "glyphs": 2, "letters": 4, "doodles": 3, "blobs": 1, "textures": 1,
-          "noise": 1, "fragments": 1, "pairs": 1}
+          "noise": 1, "fragments": 1, "pairs": 1, "misreads": 1}
 
 
 def pool(n: int, rng: np.random.Generator, digits: np.ndarray) -> np.ndarray:
