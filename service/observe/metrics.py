@@ -124,10 +124,12 @@ class Metrics:
 
     def predicted(self, prediction) -> None:
         """What a request's images were read as: their labels, and how many were no digit."""
-        self.images.inc(len(prediction.labels))
+        labels = prediction.labels
+        self.images.inc(len(labels))
         # One write per label seen, not per image: each is a lock and a write to the
         # worker's file under several workers (64 for 64 JSON instances).
-        for label, count in collections.Counter(prediction.labels).items():
+        counts = ((labels[0], 1),) if len(labels) == 1 else collections.Counter(labels).items()
+        for label, count in counts:
             self._label(label).inc(count)
         refused = int(np.count_nonzero(~prediction.is_digit))
         if refused:
