@@ -5,10 +5,12 @@
 
 A gunicorn (service/server/conf.py, 1 gevent worker, GRPC_PORT=0, models/default) serves
 wrk (one thread, 8 kept-alive connections, bench/wrk/post.lua); after a second of
-warm-up, `py-spy record --native` samples the worker for `--seconds`
-(py-spy: `pip install py-spy`; it needs ptrace, allowed by default for one's own
-children). `--format raw` writes collapsed stacks, which `shares()` below turns into the
-table of BENCHMARKS.md: the share of samples under each of a few frames.
+warm-up, `py-spy record --native` samples the worker for `--seconds` (py-spy: `pip
+install py-spy`; it needs ptrace, allowed by default for one's own children), frames
+merged by function (`--function`), which keeps the SVG small. `--format raw` writes
+collapsed stacks, which `shares()` below turns into the table of BENCHMARKS.md: the
+share of samples under each of a few frames. py-spy pauses the worker for each sample;
+on a machine that other jobs load, most samples fail (its "Errors") and the shares move.
 """
 
 import argparse
@@ -52,7 +54,8 @@ def record(args) -> None:
             time.sleep(1)
             subprocess.run([str(Path(sys.executable).parent / "py-spy"), "record", "--native",
                             "--pid", str(worker), "--duration",
-                            str(args.seconds), "--rate", "250", "--format", args.format,
+                            str(args.seconds), "--rate", "250", "--function",
+                            "--format", args.format,
                             "--output", str(args.out)], check=True)
             wrk.wait(args.seconds + 60)
         finally:
