@@ -28,13 +28,15 @@ from tests.helpers.servers import ROOT, Gunicorn
 
 LUA = ROOT / "bench" / "wrk" / "post.lua"
 # Frames whose share of the samples the table gives: (name, a substring of the frame).
-PARTS = (("forward pass and verdict (inference.predict)", "predict (trainer/artifact/inference"),
+PARTS = (("the forward pass and verdict (inference.predict)",
+          "predict (trainer/artifact/inference"),
          ("decoding (codec.decode)", "decode (service/codec/predict"),
          ("the JSON answer (codec.answer)", "answer (service/codec/predict"),
          ("metrics (Metrics.count, .predicted)", "service/observe/metrics"),
          ("access hooks (_start, _finish)", "service/observe/access"),
          ("the Flask app, all of it (wsgi_app)", "wsgi_app (flask/app"),
          ("gunicorn around the app (handle_request)", "handle_request (gunicorn/workers"),
+         ("sending the answer (send(2), the kernel's loopback TCP)", "sock_send"),
          ("gevent's hub waiting (epoll)", "epoll"))
 
 
