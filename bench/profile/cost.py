@@ -59,14 +59,19 @@ def send(port: int, body: bytes, content_type: str, count: int, connections: int
     failures = []
 
     def client(n: int) -> None:
-        conn = http.client.HTTPConnection(HOST, port, timeout=600)
-        for _ in range(n):
-            conn.request("POST", "/predict", body=body, headers={"Content-Type": content_type})
-            resp = conn.getresponse()
-            resp.read()
-            if resp.status != 200:
-                failures.append(resp.status)
-        conn.close()
+        conn = http.client.HTTPConnection(HOST, port, timeout=1800)
+        try:
+            for _ in range(n):
+                conn.request("POST", "/predict", body=body,
+                             headers={"Content-Type": content_type})
+                resp = conn.getresponse()
+                resp.read()
+                if resp.status != 200:
+                    failures.append(resp.status)
+        except (OSError, http.client.HTTPException) as e:  # a count short: say so
+            failures.append(repr(e))
+        finally:
+            conn.close()
 
     threads = [threading.Thread(target=client, args=(count // connections,))
                for _ in range(connections)]
