@@ -17,11 +17,15 @@ and the table gives both and their ratio. `--annotate N` prints the N costliest 
 functions of each loaded worker (callgrind_annotate), inclusive. `--syscalls` counts the
 worker's system calls per request instead (strace -c; no valgrind), which callgrind,
 counting user space only, does not see: a send(2) on loopback runs the receiver's TCP
-stack too.
+stack too. `--in-process` counts the app alone in Flask's test client, with valgrind's
+instrumentation switched on only around the requests (a C shim, built with cc, makes
+callgrind's client requests): minutes where a worker under valgrind takes an hour on a
+busy machine.
 """
 
 import argparse
 import http.client
+import os
 import re
 import shutil
 import signal
@@ -122,6 +126,57 @@ def _worker_total(root: Path, case: str | None, n: int, args) -> int:
         return int(re.search(r"^totals: (\d+)", out.read_text(errors="replace"), re.M).group(1))
 
 
+TOGGLES = r"""
+#include <valgrind/callgrind.h>
+void start(void) { CALLGRIND_ZERO_STATS; CALLGRIND_START_INSTRUMENTATION; }
+void stop(void) { CALLGRIND_DUMP_STATS; CALLGRIND_STOP_INSTRUMENTATION; }
+"""
+IN_PROCESS = """
+import contextlib, ctypes, io, os, sys
+root, lib, n, cases = sys.argv[1], ctypes.CDLL(sys.argv[2]), int(sys.argv[3]), sys.argv[4:]
+sys.path.insert(0, root)
+os.chdir(root)
+from service import create_app
+client = create_app({"MODEL_DIR": os.environ["COST_MODEL"]}).test_client()
+with contextlib.redirect_stdout(io.StringIO()):
+    for case in cases:
+        path, kind = case.split("::", 1)
+        body = open(path, "rb").read()
+        for i in range(5 + n):
+            if i == 5:
+                lib.start()
+            assert client.post("/predict", data=body, content_type=kind).status_code == 200
+        lib.stop()
+"""
+
+
+def in_process(root: Path, cases: list[str], args) -> dict:
+    """{case: instructions per request} through Flask's test client in one process: the
+    app's share of the cost (no gunicorn, gevent nor socket), counted only around the
+    requests (valgrind runs the start uninstrumented: minutes instead of tens of them)."""
+    n = args.requests
+    with tempfile.TemporaryDirectory(prefix="cost-") as tmp:
+        source, lib = Path(tmp) / "toggles.c", Path(tmp) / "toggles.so"
+        source.write_text(TOGGLES)
+        subprocess.run(["cc", "-shared", "-fPIC", "-O1", "-o", str(lib), str(source)],
+                       check=True)
+        bodies = []
+        for case in cases:
+            body, kind = body_of(case)
+            (Path(tmp) / case).write_bytes(body)
+            bodies.append(f"{Path(tmp) / case}::{kind}")
+        env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "COST_MODEL": str(MODEL),
+               "PYTHONPATH": str(root)}
+        subprocess.run(["valgrind", "--tool=callgrind", "--instr-atstart=no",
+                        f"--callgrind-out-file={tmp}/callgrind.out", sys.executable, "-c",
+                        IN_PROCESS, str(root), str(lib), str(n), *bodies],
+                       env=env, check=True, capture_output=True, timeout=3600)
+        dumps = sorted(Path(tmp).glob("callgrind.out.*"), key=lambda d: int(d.suffix[1:]))
+        totals = [int(re.search(r"^totals: (\d+)", d.read_text(errors="replace"),
+                                re.M).group(1)) for d in dumps]
+    return {case: total / n for case, total in zip(cases, totals, strict=True)}
+
+
 def syscalls(root: Path, case: str, args) -> dict[str, float]:
     """{system call: calls per request} of the worker over `--requests` requests of `case`
     (strace -c attached after the warm-up): what callgrind, in user space only, misses."""
@@ -153,6 +208,8 @@ def main() -> None:
     parser.add_argument("--cases", default="png,json")
     parser.add_argument("--annotate", type=int, default=0)
     parser.add_argument("--root", type=Path, default=ROOT, help="the checkout to measure")
+    parser.add_argument("--in-process", action="store_true",
+                        help="count the app alone, in Flask's test client (minutes, not hours)")
     parser.add_argument("--syscalls", action="store_true",
                         help="count the worker's system calls per request instead (strace)")
     args = parser.parse_args()
@@ -166,13 +223,14 @@ def main() -> None:
                 f"{name} {n:.2f}" for name, n in sorted(calls.items(), key=lambda c: -c[1])
                 if n >= 0.01))
         return
-    this = measure(args.root, cases, args)
+    count = in_process if args.in_process else measure
+    this = count(args.root, cases, args)
     base = {}
     if args.base:
         from bench.versus import worktree
 
         with worktree(args.base) as root:
-            base = measure(root, cases, args)
+            base = count(root, cases, args)
     report(cases, this, base, args.base)
 
 
