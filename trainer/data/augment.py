@@ -7,7 +7,7 @@ displacement field: uniform noise in [-1, 1] smoothed by a Gaussian of width
 trainer.data.resample samples with OpenCV (bilinear, zero ink outside the image).
 "stroke" then gives a quarter of the digits a thinner pen (grey erosion), a quarter a
 thicker one (grey dilation) and a quarter a marker (two dilations), with a 3x3 cross;
-"blur" and "lowres" blur a third and shrink a third and scale them back up (degrade.py).
+"blur" and "lowres" blur a quarter and shrink a quarter and scale them back up (degrade.py).
 """
 
 import dataclasses
