@@ -25,13 +25,15 @@ def _peak(image: np.ndarray) -> np.ndarray:
 
 
 def blur(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """A quarter of the images blurred by a Gaussian of sigma in SIGMA; half of those
-    brought back to full ink."""
+    """A quarter of the images blurred by a Gaussian of sigma in SIGMA; half of those,
+    and any left under half their ink, brought back to full ink."""
     cv2, out = cv2_module(), images.copy()
     for i in np.flatnonzero(rng.random(len(images)) < SHARE):
         sigma = rng.uniform(*SIGMA)
         soft = cv2.GaussianBlur(images[i], (0, 0), sigma, borderType=cv2.BORDER_CONSTANT)
-        out[i] = _peak(soft) if rng.random() < 0.5 else soft
+        # Kept soft only while it stays half as bright: a thin stroke blurred to a
+        # shadow is no digit anyone sends.
+        out[i] = soft if rng.random() < 0.5 and soft.max() >= 0.5 else _peak(soft)
     return out
 
 
