@@ -72,9 +72,9 @@ LABELS = ["10", "seven", "-1", "", "7.0", "nan", "0x7"]
 IDS = ["a b", "x" * 129, "é", "id;drop"]
 
 
-@pytest.mark.parametrize(("why", "kwargs", "status", "code"), BAD, ids=[b[0] for b in BAD])
-def test_predicts_bad_inputs_are_refused_and_write_nothing(feedback_app, db_url, why, kwargs,
-                                                           status, code):
+@pytest.mark.parametrize("bad", BAD, ids=[b[0] for b in BAD])
+def test_predicts_bad_inputs_are_refused_and_write_nothing(feedback_app, db_url, bad):
+    _why, kwargs, status, code = bad
     assert_error(feedback_app.test_client().post("/feedback", **kwargs), status, code)
     assert rows(db_url) == []
 
