@@ -1,5 +1,5 @@
 """The feedback store's backends, each real: a SQLite file in tmp_path, and a PostgreSQL
-cluster (Debian's binaries, tests/helpers/postgres.py) started once per session, with a
+cluster (Debian's binaries, tests/helpers/stores.py) started once per session, with a
 fresh database per test.
 
 Without PostgreSQL installed its cases skip and say why, unless REQUIRE_TOOLS=1 (CI),
@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from service import create_app
-from tests.helpers.postgres import Postgres, binaries
+from tests.helpers.stores import Postgres, binaries
 from trainer.artifact.feedback import engine_url
 
 BACKENDS = ("sqlite", "postgresql")
@@ -54,14 +54,3 @@ def db_url(request, tmp_path):
 def feedback_app(tiny_model_dir, db_url):
     return create_app({"MODEL_DIR": str(tiny_model_dir), "TESTING": True, "FEEDBACK_DB": db_url})
 
-
-def rows(url: str) -> list:
-    """Every row of the store at `url`, oldest first, read by a connection of its own."""
-    from trainer.artifact.feedback import feedback
-
-    engine = sa.create_engine(engine_url(url))
-    try:
-        with engine.connect() as db:
-            return db.execute(sa.select(feedback).order_by(feedback.c.id)).all()
-    finally:
-        engine.dispose()

@@ -12,10 +12,9 @@ import time
 import pytest
 
 from tests.helpers.bodies import digit_png
-from tests.helpers.postgres import Postgres, binaries
 from tests.helpers.servers import Gunicorn, request
+from tests.helpers.stores import Postgres, binaries, rows
 from tests.service.conftest import instances_body
-from tests.service.store.conftest import rows
 
 LOAD_SECONDS = 12.0  # the most any load below runs
 

@@ -10,9 +10,9 @@ from PIL import Image
 
 from service import create_app
 from tests.helpers.bodies import digit_png, png
+from tests.helpers.stores import rows
 from tests.service._fixtures import assert_error
 from tests.service.conftest import instances_body, metric_samples
-from tests.service.store.conftest import rows
 
 
 def post(client, blobs, query="", headers=None, **fields):

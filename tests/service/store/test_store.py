@@ -17,7 +17,7 @@ from service.store import migrate
 from service.store.engine import connect
 from service.store.feedback import Correction, FeedbackStore
 from tests.helpers.servers import free_port
-from tests.service.store.conftest import rows
+from tests.helpers.stores import rows
 from trainer.artifact.feedback import metadata
 
 

@@ -1,4 +1,5 @@
-"""A real PostgreSQL on 127.0.0.1 at a free port, for the tests and bench/: Debian's
+"""The feedback store's backends for the tests and bench/: `rows(url)` reads what a store
+holds, and `Postgres` is a real PostgreSQL on 127.0.0.1 at a free port: Debian's
 `postgresql` binaries (/usr/lib/postgresql/N/bin), a throwaway cluster, trust auth.
 
 initdb and postgres refuse to run as root, so under root every command runs as the
@@ -14,7 +15,10 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+import sqlalchemy as sa
+
 from tests.helpers.servers import HOST, free_port
+from trainer.artifact.feedback import engine_url, feedback
 
 BIN_DIRS = sorted(Path("/usr/lib/postgresql").glob("*/bin"),
                   key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0)
@@ -72,3 +76,14 @@ class Postgres:
         if result.returncode != 0:
             raise RuntimeError(f"{tool} {' '.join(args)} failed ({result.returncode}): "
                                f"{result.stderr.strip() or result.stdout.strip()}")
+
+
+def rows(url: str) -> list:
+    """Every row of the store at `url`, oldest first, read by a connection of its own
+    (so only what was committed)."""
+    engine = sa.create_engine(engine_url(url))
+    try:
+        with engine.connect() as db:
+            return db.execute(sa.select(feedback).order_by(feedback.c.id)).all()
+    finally:
+        engine.dispose()
