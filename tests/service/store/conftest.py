@@ -20,13 +20,18 @@ BACKENDS = ("sqlite", "postgresql")
 _names = itertools.count()
 
 
-@pytest.fixture(scope="session")
-def postgres():
+def need_postgres() -> None:
+    """Skips without PostgreSQL's binaries, or fails under REQUIRE_TOOLS=1 (CI)."""
     if binaries() is None:
         why = "PostgreSQL is not installed (apt-get install postgresql)"
         if os.environ.get("REQUIRE_TOOLS") == "1":
             pytest.fail(f"REQUIRE_TOOLS=1 but {why}")
         pytest.skip(why)
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    need_postgres()
     server = Postgres().start()
     yield server
     server.close()

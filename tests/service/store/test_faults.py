@@ -13,8 +13,9 @@ import pytest
 
 from tests.helpers.bodies import digit_png
 from tests.helpers.servers import Gunicorn, request
-from tests.helpers.stores import Postgres, binaries, rows
+from tests.helpers.stores import Postgres, rows
 from tests.service.conftest import instances_body
+from tests.service.store.conftest import need_postgres
 
 LOAD_SECONDS = 12.0  # the most any load below runs
 
@@ -86,8 +87,7 @@ def created_ids(load: Load) -> dict[int, str]:
 @pytest.fixture
 def own_postgres():
     """A cluster of this test's own: the session's must not be stopped under others."""
-    if binaries() is None:
-        pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
+    need_postgres()
     server = Postgres().start()
     yield server
     server.close()
