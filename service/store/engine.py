@@ -25,6 +25,10 @@ def is_sqlite(engine: sa.Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
+def is_sqlite_url(url: str) -> bool:
+    return sa.make_url(engine_url(url)).get_backend_name() == "sqlite"
+
+
 def connect(url: str, timeout: int) -> sa.Engine:
     """An engine for the SQLAlchemy URL `url` (plain postgresql:// URLs take psycopg 3);
     `timeout`: seconds to connect or wait for a lock. Creates a SQLite file's folder."""

@@ -25,6 +25,9 @@ from service.store import migrate
 from trainer.artifact.feedback import feedback
 
 RETRY_AFTER = 1.0  # seconds
+# Built once: SQLAlchemy then finds them in its compiled cache without building a key.
+INSERT = feedback.insert()
+COUNT = sa.select(sa.func.count()).select_from(feedback)
 # What SQLAlchemy raises for a database that is down, unreachable, locked past the
 # timeout, read-only or out of disk: each is the store's state, not the request's fault.
 DOWN = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError, OSError)
@@ -60,11 +63,12 @@ class FeedbackStore:
         self._reason = "not opened yet"
         self._retry_at = 0.0
         self._lock = threading.Lock()
+        self._pool = None  # None: not decided yet; False: none (_thread_pool)
 
     def open(self) -> bool:
         """Connects and migrates the schema to head; False (logged) when the store is down."""
         try:
-            self._ready()
+            self._run(self._engine_at_head)
         except StoreUnavailable:
             return False
         self.logger.info("feedback store ready: %s, schema %s", engines.shown(self.url),
@@ -73,47 +77,66 @@ class FeedbackStore:
 
     def add(self, correction: Correction) -> int:
         """Commits `correction`; its id. StoreUnavailable (503), InsufficientStorage (507)."""
-        engine = self._ready()
-        row = {**asdict(correction), "created_at": dt.datetime.now(dt.UTC)}
-        try:
-            with engine.begin() as db:
-                migrate.lock(db)
-                if db.scalar(sa.select(sa.func.count()).select_from(feedback)) >= self.max_rows:
-                    raise InsufficientStorage(
-                        f"the feedback store holds FEEDBACK_MAX_ROWS={self.max_rows} "
-                        "corrections, its limit: export them (README: Learn from your "
-                        "users), delete the exported rows, or raise FEEDBACK_MAX_ROWS; "
-                        "nothing was stored")
-                return db.execute(feedback.insert().values(**row)).inserted_primary_key[0]
-        except DOWN as e:
-            raise self._down(e) from e
+        return self._run(self._insert, correction)
 
     def count(self) -> int:
-        engine = self._ready()
-        try:
-            with engine.connect() as db:
-                return db.scalar(sa.select(sa.func.count()).select_from(feedback))
-        except DOWN as e:
-            raise self._down(e) from e
+        return self._run(self._count)
 
     def close(self) -> None:
         if self.engine is not None:
             self.engine.dispose()
 
-    def _ready(self) -> sa.Engine:
-        """The engine, with the schema at head; StoreUnavailable while the store is down."""
+    def _run(self, work, *args):
+        """work(*args), on the store's own thread where there is one (_thread_pool), with
+        a store that is down as StoreUnavailable, at once while RETRY_AFTER runs."""
         if time.monotonic() < self._retry_at:
             raise StoreUnavailable(self._message())
-        if self.version is not None:
-            return self.engine
-        with self._lock:
-            if self.version is None:
-                try:
+        pool = self._thread_pool()
+        try:
+            return work(*args) if pool is None else pool.apply(work, args)
+        except DOWN as e:
+            raise self._down(e) from e
+
+    def _thread_pool(self):
+        """Under gunicorn's gevent workers, SQLite's commit (an fsync, milliseconds) would
+        stop every request of the worker while it waits: the store's calls run on one
+        native thread of their own instead, and the worker serves /predict meanwhile.
+        psycopg already waits cooperatively under gevent, and without gevent (tests, a
+        threaded server) there is nothing to hand over: None."""
+        if self._pool is None:
+            self._pool = False
+            if engines.is_sqlite_url(self.url):
+                from gevent import monkey
+
+                if monkey.is_module_patched("socket"):
+                    from gevent.threadpool import ThreadPool
+
+                    self._pool = ThreadPool(1)  # one writer: SQLite has one write lock
+        return self._pool or None
+
+    def _engine_at_head(self) -> sa.Engine:
+        if self.version is None:
+            with self._lock:
+                if self.version is None:
                     self.engine = self.engine or engines.connect(self.url, self.timeout)
                     self.version = migrate.upgrade(self.engine)
-                except DOWN as e:
-                    raise self._down(e) from e
         return self.engine
+
+    def _insert(self, correction: Correction) -> int:
+        row = {**asdict(correction), "created_at": dt.datetime.now(dt.UTC)}
+        with self._engine_at_head().begin() as db:
+            migrate.lock(db)
+            if db.scalar(COUNT) >= self.max_rows:
+                raise InsufficientStorage(
+                    f"the feedback store holds FEEDBACK_MAX_ROWS={self.max_rows} "
+                    "corrections, its limit: export them (python -m trainer "
+                    "export-feedback, README: Learn from your users), delete the exported "
+                    "rows, or raise FEEDBACK_MAX_ROWS; nothing was stored")
+            return db.execute(INSERT, row).inserted_primary_key[0]
+
+    def _count(self) -> int:
+        with self._engine_at_head().connect() as db:
+            return db.scalar(COUNT)
 
     def _down(self, e: Exception) -> StoreUnavailable:
         self._reason = str(getattr(e, "orig", None) or e).strip().splitlines()[0][:200]
