@@ -96,9 +96,9 @@ def main() -> None:
         case = (body, "image/png")
         runs = {"off": [], "on": []}
         for _ in range(args.repeats):
-            for side in runs:
-                runs[side].append(one(side, case, args, Path(tmp)))
-                print(side, runs[side][-1], file=sys.stderr)
+            for side, done in runs.items():
+                done.append(one(side, case, args, Path(tmp)))
+                print(side, done[-1], file=sys.stderr)
     table(runs, args)
 
 
