@@ -12,6 +12,9 @@ synchronous=FULL); "off": FEEDBACK_DB=off, where /feedback answers 404 before re
 the image, so the client's own work is the same on both sides and the difference is the
 server's. Sides alternate, off first, `--repeats` times. Every run is bounded in time
 and goes to 127.0.0.1 only. Prints a Markdown table for BENCHMARKS.md.
+
+`--cpu` instead counts the server's CPU time per request (/proc), which says something
+even on a machine shared with other jobs, where throughput does not.
 """
 
 import argparse
@@ -84,13 +87,44 @@ def one(side: str, case: tuple, args, tmp: Path) -> dict:
                         f"{len(sender.statuses)}"}
 
 
+def cpu_costs(tmp: Path, count: int = 400) -> None:
+    """Server CPU ms per request (master + worker, from /proc), one worker, `count`
+    sequential requests after 30 to warm up: /predict, and /feedback off (404) and on
+    (201). CPU time, unlike throughput, says something on a machine shared with others."""
+    body = bodies.digit_png()
+    print("| FEEDBACK_DB | request | status | server CPU ms a request |")
+    print("|---|---|---|---:|")
+    for store in ("off", f"sqlite:///{tmp / 'cpu.db'}"):
+        server = Gunicorn(model_dir=ROOT / "models" / "default", workers=1,
+                          env={"FEEDBACK_DB": store, "GRPC_PORT": "0"})
+        try:
+            conn = http.client.HTTPConnection(HOST, server.port, timeout=10)
+            for path in ("/predict", "/feedback?label=7"):
+                for i in range(30 + count):
+                    if i == 30:
+                        cpu = server.cpu_seconds()
+                    conn.request("POST", path, body=body, headers={"Content-Type": "image/png"})
+                    resp = conn.getresponse()
+                    resp.read()
+                used = 1000 * (server.cpu_seconds() - cpu) / count
+                print(f"| {store.split(':')[0]} | POST {path} | {resp.status} | {used:.2f} |")
+        finally:
+            server.stop()
+            server.remove_logs()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--rate", type=float, default=50.0)
+    parser.add_argument("--cpu", action="store_true",
+                        help="only the server's CPU time per request, on and off")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="feedback-cost-") as tmp:
+        if args.cpu:
+            cpu_costs(Path(tmp))
+            return
         body = Path(tmp) / "digit.png"
         body.write_bytes(bodies.digit_png())
         case = (body, "image/png")
