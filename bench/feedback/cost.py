@@ -1,7 +1,7 @@
 """The cost of corrections: /predict's throughput under wrk, with 50 corrections a second
 stored in SQLite beside it and without, side by side; and the corrections' latency.
 
-    .venv/bin/python bench/feedback_cost.py [--seconds 10] [--repeats 3] [--rate 50]
+    .venv/bin/python bench/feedback/cost.py [--seconds 10] [--repeats 3] [--rate 50]
 
 Each run starts its own gunicorn (service/server/conf.py, 2 workers, models/default) on
 127.0.0.1. wrk (one thread, 16 connections, bench/wrk/statuses.lua) posts one 28x28 PNG
@@ -26,7 +26,7 @@ import threading
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from bench.overload.overload import wrk
 from tests.helpers import bodies
