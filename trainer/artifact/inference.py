@@ -54,6 +54,16 @@ def dense_logits(params: Params, x: np.ndarray) -> np.ndarray:
     return a @ w + b
 
 
+def hidden_and_logits(params: Params, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(the last hidden layer's activations (B, H), logits (B, n_out)) of inputs x (B, n_in),
+    as plain matrix products."""
+    a = x
+    for w, b in params[:-1]:
+        a = relu(a @ w + b)
+    w, b = params[-1]
+    return a, a @ w + b
+
+
 def _row_logits(params: Params, a: np.ndarray) -> np.ndarray:
     """Logits (1, n_out) of one row (1, n_in), reading only the weights of its nonzeros.
 

@@ -97,14 +97,14 @@ def _models(model, args) -> dict:
 
 
 def _trust(model, args) -> None:
-    from trainer.eval import evaluate, nondigits, trust
+    from trainer.eval import evaluate, heldout, trust
 
     digits = evaluate.test_split(model, args.data_dir, args.verify, args.limit)
     n = min(len(digits[0]), 1000)
     print("\ntrust (held-out non-digits, split 'final'; a model without a verdict "
           "accepts everything):")
-    print(trust.report(trust.table(_models(model, args), digits,
-                                   nondigits.families(n, "final"))))
+    print(trust.report(trust.table(_models(model, args), digits, heldout.families(n, "final"),
+                                   heldout.real_digits(n, "final"))))
     result = trust.reliability(model, digits)
     print(f"\nconfidence on the test digits: expected calibration error {result['ece']:.2%} "
           f"({len(result['bins'])} bins of {trust.calibrate.BINS})")

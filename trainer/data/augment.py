@@ -5,8 +5,9 @@ Every image gets its own rotation, scale, shear and shift, and its own smooth
 displacement field: uniform noise in [-1, 1] smoothed by a Gaussian of width
 `sigma` and scaled by `alpha`. Both become one map of source coordinates, which
 trainer.data.resample samples with OpenCV (bilinear, zero ink outside the image).
-"stroke" then thins a third of the digits (grey erosion), thickens a third (grey
-dilation) and leaves the rest, with a 3x3 cross.
+"stroke" then gives a quarter of the digits a thinner pen (grey erosion), a quarter a
+thicker one (grey dilation) and a quarter a marker (two dilations), with a 3x3 cross;
+"blur" and "lowres" blur a third and shrink a third and scale them back up (degrade.py).
 """
 
 import dataclasses
@@ -16,9 +17,10 @@ import math
 import numpy as np
 
 from trainer.artifact import SIDE
+from trainer.data import degrade
 from trainer.data.resample import morphology, warp
 
-KINDS = ("affine", "elastic", "stroke")
+KINDS = ("affine", "elastic", "stroke", "blur", "lowres")
 _SLICE = 512  # images warped at a time: their fields and coordinates stay in cache
 # The elastic fields' products are cut into blocks this many noise images wide (28 x 28
 # x 224 multiply-adds each), for the reason resample._ROWS gives.
@@ -57,14 +59,25 @@ def distort(images: np.ndarray, rng: np.random.Generator, d: Distortion) -> np.n
     for lo in range(0, n, _SLICE):
         part = slice(lo, min(lo + _SLICE, n))
         if not {"affine", "elastic"} & set(d.kinds):
-            out[part] = images[part]  # stroke alone: the warp would be the identity
+            out[part] = images[part]  # no warp asked for: it would be the identity
             continue
         field = _elastic_field(part.stop - lo, rng, d) if "elastic" in d.kinds else None
         out[part] = warp(images[part], matrices[part], shifts[part], field)
     if "stroke" in d.kinds:
-        change = rng.integers(0, 3, n)  # 0 thin, 1 thicken, 2 leave, each with probability 1/3
-        for kind, which in (("erode", change == 0), ("dilate", change == 1)):
-            out[which] = morphology(out[which], kind)
+        out = _pens(out, rng)
+    for kind in ("blur", "lowres"):
+        if kind in d.kinds:
+            out = getattr(degrade, kind)(out, rng)
+    return out
+
+
+def _pens(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A quarter of the images thinned, a quarter thickened, a quarter by a marker."""
+    change = rng.integers(0, 4, len(images))  # 0 thin, 1 thicken, 2 marker, 3 leave
+    out = images.copy()
+    for kind, which in (("erode", change == 0), ("dilate", (change == 1) | (change == 2))):
+        out[which] = morphology(out[which], kind)
+    out[change == 2] = morphology(out[change == 2], "dilate")
     return out
 
 

@@ -2,18 +2,25 @@
 Dietterich, 2019): trained to spread their probability evenly over the ten digits,
 they teach the network to answer a non-digit with no confident digit.
 
-The families: strokes, made-up letters (glyphs), blobs, textures, noise, fragments
-of digits and pairs of digits. Each is drawn at 4x on a black canvas, reduced with
+The families: strokes, made-up letters (glyphs), letters and symbols of real scripts
+written with a pen, doodles (trainer/data/pen/), blobs, textures, noise, fragments of
+digits and pairs of digits. Each is drawn at 4x on a black canvas, reduced with
 anti-aliasing, and framed as MNIST frames a digit and the service frames a photo
 (trainer/artifact/framing.py), so that the framing itself tells nothing apart; some
 blobs, textures and noise fill a bare 28x28 field instead, as a client may send them.
 """
+
+import functools
 
 import numpy as np
 from PIL import Image, ImageDraw
 
 from trainer.artifact import SIDE
 from trainer.artifact.framing import NoInk, frame
+from trainer.data import pen
+from trainer.data.misreads import misreads
+from trainer.data.pen import doodles as doodle_kinds
+from trainer.data.pen import hershey, kanjivg
 from trainer.nn.loss import OUTLIER
 
 SCALE = 4
@@ -214,12 +221,42 @@ def pairs(rng, digits) -> np.ndarray:
     return frame(row, INK)
 
 
-FAMILIES = {"strokes": strokes, "glyphs": glyphs, "blobs": blobs, "textures": textures,
-            "noise": noise, "fragments": fragments, "pairs": pairs}
-# Images of each family in every cycle of the pool: pen strokes are what people send
-# most and what looks most like digits, so they get the larger share.
-SHARES = {"strokes": 2, "glyphs": 3, "blobs": 1, "textures": 1, "noise": 1, "fragments": 1,
-          "pairs": 1}
+@functools.cache
+def _scripts() -> tuple[list, ...]:
+    """Groups of real glyphs, drawn from in turn so that the thousands of kanji do not
+    swamp the letters: Hershey's Latin, its Greek and Cyrillic, its symbol sets, and
+    KanjiVG's Latin, kana and kanji (every 4th). Never the fonts held out for measuring
+    (hershey.FONTS_HELD_OUT)."""
+    fonts = hershey.FONTS_TRAIN
+    kanji = kanjivg.glyphs(every=4)
+    return (hershey.glyphs({"latin": fonts["latin"]}),
+            hershey.glyphs({k: fonts[k] for k in ("greek", "cyrillic")}),
+            hershey.glyphs({"symbols": fonts["symbols"]}),
+            kanji["latin"], kanji["kana"], kanji["kanji"])
+
+
+def letters(rng, digits) -> np.ndarray:
+    """A letter or symbol of a real script (pen/hershey.py, pen/kanjivg.py; the glyphs
+    written like a digit are left out there), drawn with a random pen."""
+    groups = _scripts()
+    group = groups[rng.integers(len(groups))]
+    return pen.render(group[rng.integers(len(group))], rng)
+
+
+def doodles(rng, digits) -> np.ndarray:
+    """A face, heart, tick, cross, arrow, star, house, spiral, sun or zigzag
+    (pen/doodles.py), drawn with a random pen."""
+    return pen.render(doodle_kinds.doodle(rng), rng)
+
+
+FAMILIES = {"strokes": strokes, "glyphs": glyphs, "letters": letters, "doodles": doodles,
+            "blobs": blobs, "textures": textures, "noise": noise, "fragments": fragments,
+            "pairs": pairs, "misreads": misreads}
+# Images of each family in every cycle of the pool: what people write and draw that
+# is no digit (strokes, letters, doodles) looks most like digits, so it gets the
+# larger share.
+SHARES = {"strokes": 2, "glyphs": 2, "letters": 4, "doodles": 3, "blobs": 1, "textures": 1,
+          "noise": 1, "fragments": 1, "pairs": 1, "misreads": 1}
 
 
 def pool(n: int, rng: np.random.Generator, digits: np.ndarray) -> np.ndarray:

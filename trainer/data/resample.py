@@ -82,7 +82,7 @@ def morphology(images: np.ndarray, kind: str) -> np.ndarray:
     tall = np.full((n, side + 1, images.shape[2]), np.inf if kind == "erode" else -np.inf,
                    dtype=images.dtype)
     tall[:, :side] = images
-    cv2 = _cv2()
+    cv2 = cv2_module()
     op = cv2.erode if kind == "erode" else cv2.dilate
     out = op(tall.reshape(n * (side + 1), -1), CROSS)
     return out.reshape(tall.shape)[:, :side].copy()
@@ -95,7 +95,7 @@ def _resample(images: np.ndarray, src: np.ndarray) -> np.ndarray:
     and one cv2.remap call resamples a column; a coordinate clipped into its own tile
     (warp does it) reads the border's zeros outside the image.
     """
-    cv2 = _cv2()
+    cv2 = cv2_module()
     n, tile = len(images), SIDE + 2 * _PAD
     canvas = np.zeros((n, tile, tile), dtype=images.dtype)
     canvas[:, _PAD:_PAD + SIDE, _PAD:_PAD + SIDE] = images
@@ -111,7 +111,7 @@ def _resample(images: np.ndarray, src: np.ndarray) -> np.ndarray:
 
 
 @functools.cache
-def _cv2():
+def cv2_module():
     """OpenCV, imported on first use: only distortions need it.
 
     One thread per call: the distortions run in background threads while the matrix
@@ -129,7 +129,7 @@ def _cv2():
 def available() -> bool:
     """Whether OpenCV imports: the commands check it before any work, to fail in one line."""
     try:
-        _cv2()
+        cv2_module()
     except ImportError:
         return False
     return True

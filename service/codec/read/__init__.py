@@ -4,10 +4,11 @@
  "digits": [{"label", "is_digit", "confidence", "box": [x0, y0, x1, y1],
              "probabilities"}, ...]}
 
-The ink is found as for /predict?normalize=mnist (ink.py), cut into pieces
-(pieces.py), and every run of pieces that may be a digit goes through the same MNIST
-recipe and the same forward pass as /predict, in one batch; groups.py keeps the
-segmentation the model reads best. `text` holds the digits that are digits; marks
+The ink is found as for /predict?normalize=mnist (trainer/artifact/recipe/), cut into pieces
+and every run of pieces that may be a digit goes through the same MNIST recipe
+(trainer/artifact/segment/, which the trainer's own numbers are cut with too) and the
+same forward pass as /predict, in one batch; dynamic programming keeps the segmentation
+the model reads best. `text` holds the digits that are digits; marks
 that are not (a dash, a letter) are answered too, with is_digit false.
 """
 
@@ -17,16 +18,13 @@ import numpy as np
 import orjson
 from PIL import Image
 
-from service.codec import images, ink, normalize
-from service.codec.read import groups, pieces
+from service.codec import images, normalize
 from service.errors import Unprocessable
-from trainer.artifact import SIDE
-from trainer.artifact.framing import frame
+from trainer.artifact import segment
 from trainer.artifact.inference import Prediction, as_inputs
+from trainer.artifact.segment import groups, pieces
 
 TRANSPOSED = {5, 6, 7, 8}  # EXIF orientations that swap width and height
-WORKING_HEIGHT = 48  # pixels: a number is read at this height, its digits framed to 20
-COVERED = 0.25  # a reduced pixel is ink when this much of it was
 
 
 @dataclass(frozen=True)
@@ -51,7 +49,7 @@ def from_file(blob: bytes, max_pixels: int, max_digits: int) -> Page:
 def decode(pixels: np.ndarray, size: tuple[int, int], max_digits: int) -> Page:
     """float32 (H, W) or (H, W, 3) on 0..255 -> its candidates, boxed in an image of
     `size` (width, height); 422 when it holds no ink, or past max_digits (MAX_DIGITS)."""
-    strength, marks = _at_working_height(*ink.on_sheet(pixels))
+    strength, marks = segment.at_working_height(*normalize.on_sheet(pixels))
     found = pieces.pieces(marks)
     if not found.count:
         raise Unprocessable("no digit found: the only marks are specks; send a photo of a "
@@ -59,42 +57,11 @@ def decode(pixels: np.ndarray, size: tuple[int, int], max_digits: int) -> Page:
     if found.count > groups.MAX_PARTS * max_digits:
         _too_many(found.count // groups.MAX_PARTS, max_digits)
     runs = groups.candidates(found)
-    unions = np.array([found.union(i, j) for i, j in runs], dtype=np.int64).reshape(-1, 4)
-    seen = np.empty((len(runs), SIDE, SIDE), dtype=np.float32)
-    for k, (i, j) in enumerate(runs):
-        seen[k] = _framed(strength, found, i, j, unions[k])
+    seen, unions = segment.framed(strength, found, runs)
     # (top, left, bottom, right) in the working pixels -> (x0, y0, x1, y1) in the upload's.
     scale = np.array([size[0] / marks.shape[1], size[1] / marks.shape[0]] * 2)
     boxes = np.rint(unions[:, [1, 0, 3, 2]] * scale).astype(np.int64)
     return Page(as_inputs(seen), seen, runs, groups.widths(found, unions), boxes, found.count)
-
-
-def _at_working_height(strength: np.ndarray, marks: np.ndarray) -> tuple[np.ndarray, ...]:
-    """The ink (H, W) and its marks reduced so that the number is about WORKING_HEIGHT
-    pixels tall: the digits become 20x20 in the end, and cutting and framing cost as
-    the square of the height."""
-    rows = np.flatnonzero(marks.any(axis=1))
-    factor = (rows[-1] - rows[0] + 1) / WORKING_HEIGHT if len(rows) else 1.0
-    if factor < 1.5:
-        return strength, marks
-    size = (max(1, round(marks.shape[1] / factor)), max(1, round(marks.shape[0] / factor)))
-    small = [np.asarray(Image.fromarray(a.astype(np.float32)).resize(size, Image.Resampling.BOX))
-             for a in (strength, marks)]
-    # A thin stroke covers part of each reduced pixel: COVERED keeps it whole.
-    return small[0], small[1] >= COVERED
-
-
-def _framed(strength: np.ndarray, found: pieces.Pieces, i: int, j: int,
-            box: np.ndarray) -> np.ndarray:
-    """Pieces i..j-1, whose union is `box` (top, left, bottom, right), through the MNIST
-    recipe -> (28, 28) on 0..255."""
-    top, left, bottom, right = (int(v) for v in box)
-    # One pixel more on each side: normalize.crop keeps the strokes' soft edges.
-    h, w = strength.shape
-    outer = (max(top - 1, 0), max(left - 1, 0), min(bottom + 1, h), min(right + 1, w))
-    kept = found.mask(i, j, outer)
-    window = strength[outer[0]:outer[2], outer[1]:outer[3]]
-    return frame(normalize.crop(window, kept) * np.float32(255), normalize.INK_FRACTION * 255)
 
 
 def _upright_size(im: Image.Image) -> tuple[int, int]:

@@ -10,7 +10,7 @@ from trainer.data import outliers
 from trainer.nn.loss import OUTLIER
 
 # The others fill a bare 28x28 field a third of the time, as a client may send them.
-ALWAYS_FRAMED = ("strokes", "glyphs", "fragments", "pairs")
+ALWAYS_FRAMED = ("strokes", "glyphs", "fragments", "pairs", "misreads")
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import itertools
 import numpy as np
 import pytest
 
-from service.codec.read import cut_paths, groups, pieces
+from trainer.artifact.segment import cut_paths, groups, pieces
 
 
 def blocks(*spans, height=40, width=200, top=5):

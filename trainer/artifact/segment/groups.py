@@ -12,7 +12,7 @@ wins over the right cut.
 
 import numpy as np
 
-from service.codec.read.pieces import Pieces
+from trainer.artifact.segment.pieces import Pieces
 
 MAX_PARTS = 4  # pieces in one digit: a 5's bar, a broken 4 or 0, a cut made too many times
 MAX_WIDTH = 1.1  # a candidate of several pieces is at most this many heights wide

@@ -1,4 +1,5 @@
-"""Held-out non-digits, to measure the verdict: never trained on, never chosen on.
+"""Held-out non-digits drawn with Pillow's primitives and fonts, and two that come as
+they are: never trained on, never chosen on.
 
 Families, each framed as the service frames a drawing (trainer/artifact/framing.py):
 - scribbles: a pen wandering at random, turning sharply (not the trainer's strokes);
@@ -110,7 +111,7 @@ def dot(rng) -> np.ndarray:
     return _framed(image)
 
 
-def families(n: int, split: str = "dev") -> dict[str, np.ndarray]:
+def families(n: int, split: str) -> dict[str, np.ndarray]:
     """{family: float32 (n, 28, 28) on 0..255}; letters and fashion-mnist only where
     their Debian packages are installed."""
     rng = np.random.default_rng(SEEDS[split])
@@ -121,7 +122,7 @@ def families(n: int, split: str = "dev") -> dict[str, np.ndarray]:
     fonts = [ImageFont.truetype(str(FONT_ROOT / f), 96) for f in FONTS[split]
              if (FONT_ROOT / f).exists()]
     if fonts:
-        out["letters"] = np.stack([letter(rng, fonts) for _ in range(n)])
+        out["letters in handwriting fonts"] = np.stack([letter(rng, fonts) for _ in range(n)])
     if FASHION.is_dir():
         from trainer.data import idx
 

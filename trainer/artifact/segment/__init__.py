@@ -1,0 +1,63 @@
+"""Segmentation of a written number, NumPy and Pillow only: the service's /read and the
+trainer's own numbers (trainer/data/misreads.py) cut the same way.
+
+- pieces.py: the ink's components, cut where they may hold several digits;
+- cut_paths.py: the cheapest cuts between touching digits;
+- groups.py: segmentation by recognition: the candidates, and the best by dynamic
+  programming.
+
+at_working_height() brings a number's ink to the height it is read at, and framed()
+puts each candidate run of pieces through the MNIST recipe, as the model sees it.
+"""
+
+import numpy as np
+from PIL import Image
+
+from trainer.artifact import SIDE
+from trainer.artifact.framing import frame
+from trainer.artifact.recipe import INK_FRACTION, crop
+from trainer.artifact.segment.pieces import Pieces
+
+WORKING_HEIGHT = 48  # pixels: a number is read at this height, its digits framed to 20
+COVERED = 0.25  # a reduced pixel is ink when this much of it was
+
+
+def at_working_height(strength: np.ndarray, marks: np.ndarray) -> tuple[np.ndarray, ...]:
+    """float32 (H, W) ink 0..1 and bool (H, W) its marks -> both reduced so that the
+    number is about WORKING_HEIGHT pixels tall (unchanged when it is within 1.5 times
+    that): the digits become 20x20 in the end, and cutting and framing cost as the
+    square of the height."""
+    rows = np.flatnonzero(marks.any(axis=1))
+    factor = (rows[-1] - rows[0] + 1) / WORKING_HEIGHT if len(rows) else 1.0
+    if factor < 1.5:
+        return strength, marks
+    size = (max(1, round(marks.shape[1] / factor)), max(1, round(marks.shape[0] / factor)))
+    small = [np.asarray(Image.fromarray(a.astype(np.float32)).resize(size, Image.Resampling.BOX))
+             for a in (strength, marks)]
+    # A thin stroke covers part of each reduced pixel: COVERED keeps it whole.
+    return small[0], small[1] >= COVERED
+
+
+def framed(strength: np.ndarray, found: Pieces,
+           runs: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
+    """The candidate runs [i, j) of `found`'s pieces through the MNIST recipe ->
+    (float32 (C, 28, 28) on 0..255, int64 (C, 4) each run's box: top, left, bottom,
+    right in `strength`'s pixels)."""
+    unions = np.array([found.union(i, j) for i, j in runs], dtype=np.int64).reshape(-1, 4)
+    seen = np.empty((len(runs), SIDE, SIDE), dtype=np.float32)
+    for k, (i, j) in enumerate(runs):
+        seen[k] = _framed(strength, found, i, j, unions[k])
+    return seen, unions
+
+
+def _framed(strength: np.ndarray, found: Pieces, i: int, j: int,
+            box: np.ndarray) -> np.ndarray:
+    """Pieces i..j-1, whose union is `box` (top, left, bottom, right), through the MNIST
+    recipe -> (28, 28) on 0..255."""
+    top, left, bottom, right = (int(v) for v in box)
+    # One pixel more on each side: recipe.crop keeps the strokes' soft edges.
+    h, w = strength.shape
+    outer = (max(top - 1, 0), max(left - 1, 0), min(bottom + 1, h), min(right + 1, w))
+    kept = found.mask(i, j, outer)
+    window = strength[outer[0]:outer[2], outer[1]:outer[3]]
+    return frame(crop(window, kept) * np.float32(255), INK_FRACTION * 255)
