@@ -31,11 +31,6 @@ let timer = null;
 let asked = 0; // requests sent, so that only the newest answer is shown
 const correct = document.getElementById("correct");
 const thanks = document.getElementById("thanks");
-const FEEDBACK_MESSAGES = {
-  unauthorized: "Corrections need the operator's token on this server.",
-  feedback_off: "Corrections are switched off on this server.",
-  feedback_full: "The store of corrections is full; tell the operator.",
-};
 let answered = null; // {blob, type, requestId} of the digit shown, until corrected
 
 function redraw() {
@@ -127,7 +122,8 @@ async function ask(blob, type, forStrokes) {
   }
   if (number) {
     clearDigit();
-    showNumber(body, { statusLine, digit, list: digitList, boxes, forStrokes });
+    showNumber(body, { statusLine, digit, list: digitList, boxes, forStrokes,
+                       requestId: response.headers.get("X-Request-ID") });
   } else {
     show(body.predictions[0], forStrokes);
     offerCorrection({ blob, type, requestId: response.headers.get("X-Request-ID") });
@@ -152,24 +148,14 @@ correct.addEventListener("click", async (event) => {
   thanks.textContent = "Sending…";
   const query = new URLSearchParams({ normalize: "mnist", label: button.dataset.label });
   if (sent.requestId) query.set("request_id", sent.requestId);
-  let response, body;
-  try {
-    response = await fetch(`/feedback?${query}`, {
-      method: "POST", headers: { "Content-Type": sent.type }, body: sent.blob });
-    body = await response.json();
-  } catch (err) {
-    thanks.textContent = "The correction could not be sent.";
+  const stored = await postCorrection(sent.blob, sent.type, query);
+  if (stored.id) {
+    thanks.textContent = `Thank you: kept as correction ${stored.id}.`;
+    thanks.dataset.id = String(stored.id);
+  } else {
+    thanks.textContent = stored.error;
     thanks.classList.add("error");
-    return;
   }
-  if (response.status === 201) {
-    thanks.textContent = `Thank you: kept as correction ${body.id}.`;
-    thanks.dataset.id = String(body.id);
-    return;
-  }
-  const error = body && body.error ? body.error : {};
-  thanks.textContent = FEEDBACK_MESSAGES[error.code] || error.message || "Error";
-  thanks.classList.add("error");
 });
 
 function clearDigit() {
