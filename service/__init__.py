@@ -7,7 +7,8 @@ tutorial, so that the gunicorn master can import the package without numpy.
 
 The layers, each a sub-package, a request passing down through them:
 http/ (routes) -> codec/ (bodies to model inputs and back) -> model/ (the served
-model); observe/ records each request; server/ is the gunicorn side.
+model); store/ keeps the corrections POST /feedback takes; observe/ records each
+request; server/ is the gunicorn side.
 """
 
 
