@@ -18,6 +18,7 @@ import time
 from dataclasses import asdict, dataclass
 
 import sqlalchemy as sa
+from alembic.util.exc import CommandError
 
 from service.errors import InsufficientStorage, StoreUnavailable
 from service.store import engine as engines
@@ -28,9 +29,11 @@ RETRY_AFTER = 1.0  # seconds
 # Built once: SQLAlchemy then finds them in its compiled cache without building a key.
 INSERT = feedback.insert()
 COUNT = sa.select(sa.func.count()).select_from(feedback)
-# What SQLAlchemy raises for a database that is down, unreachable, locked past the
-# timeout, read-only or out of disk: each is the store's state, not the request's fault.
-DOWN = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError, OSError)
+# What a database that is down, unreachable, locked past the timeout, read-only, out of
+# disk, without the rights to create the table, or at a schema version this service does
+# not know (a newer one: Alembic's CommandError) raises: each is the store's state, not
+# the request's fault, and none may stop the service from starting.
+DOWN = (sa.exc.DBAPIError, sa.exc.TimeoutError, OSError, CommandError)
 
 
 @dataclass(frozen=True)

@@ -140,3 +140,18 @@ def test_the_default_store_is_a_sqlite_file_in_the_state_directory():
     assert settings.DEFAULT_FEEDBACK_DB.startswith("sqlite:///")
     assert settings.DEFAULT_FEEDBACK_DB.endswith("/mnist-mlp/feedback.db")
     assert sa.make_url(settings.DEFAULT_FEEDBACK_DB).database.startswith("/")
+
+
+def test_a_schema_newer_than_the_service_is_a_503_not_a_crash(tmp_path):
+    """A store migrated by a newer release: this one must not touch it, nor fail to start."""
+    url = f"sqlite:///{tmp_path / 'fb.db'}"
+    engine = connect(url, timeout=2)
+    with engine.begin() as db:
+        db.exec_driver_sql("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)")
+        db.exec_driver_sql("INSERT INTO alembic_version VALUES ('9999')")
+    engine.dispose()
+    store = FeedbackStore(url, 10, timeout=2)
+    assert store.open() is False
+    time.sleep(1.1)  # past RETRY_AFTER: the store is tried again, and refused again
+    with pytest.raises(StoreUnavailable, match="9999"):
+        store.add(correction())
