@@ -18,7 +18,6 @@ import time
 from dataclasses import asdict, dataclass
 
 import sqlalchemy as sa
-from alembic.util.exc import CommandError
 
 from service.errors import InsufficientStorage, StoreUnavailable
 from service.store import engine as engines
@@ -31,9 +30,9 @@ INSERT = feedback.insert()
 COUNT = sa.select(sa.func.count()).select_from(feedback)
 # What a database that is down, unreachable, locked past the timeout, read-only, out of
 # disk, without the rights to create the table, or at a schema version this service does
-# not know (a newer one: Alembic's CommandError) raises: each is the store's state, not
-# the request's fault, and none may stop the service from starting.
-DOWN = (sa.exc.DBAPIError, sa.exc.TimeoutError, OSError, CommandError)
+# not know (a newer one) raises: each is the store's state, not the request's fault,
+# and none may stop the service from starting.
+DOWN = (sa.exc.DBAPIError, sa.exc.TimeoutError, OSError, migrate.SchemaUnknown)
 
 
 @dataclass(frozen=True)
