@@ -255,7 +255,7 @@ FAMILIES = {"strokes": strokes, "glyphs": glyphs, "letters": letters, "doodles":
 # Images of each family in every cycle of the pool: what people write and draw that
 # is no digit (strokes, letters, doodles) looks most like digits, so it gets the
 # larger share.
-SHARES = {"strokes": 2, "glyphs": 2, "letters": 4, "doodles": 3, "blobs": 1, "textures": 1,
+SHARES = {"strokes": 3, "glyphs": 2, "letters": 4, "doodles": 2, "blobs": 2, "textures": 1,
           "noise": 1, "fragments": 1, "pairs": 1, "misreads": 1}
 
 

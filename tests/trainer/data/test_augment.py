@@ -63,16 +63,21 @@ def test_the_same_seed_gives_the_same_batch(d):
 
 
 def test_stroke_thins_a_quarter_thickens_a_quarter_and_gives_a_quarter_a_marker():
-    x = ink_blobs(4000, seed=3)
+    x = np.concatenate([ink_blobs(2000, seed=3), _box_digits(2000, 3)])  # thick and thin
     out = augment.distort(x, np.random.default_rng(0), augment.Distortion(kinds=("stroke",)))
     eroded = ndimage.grey_erosion(x, footprint=CROSS)
     dilated = ndimage.grey_dilation(x, footprint=CROSS)
     marker = ndimage.grey_dilation(dilated, footprint=CROSS)
+    thin_enough = dilated.sum(axis=(1, 2)) < augment.MARKER_INK  # a marker dilates again
     kinds = {"same": x, "thinner": eroded, "thicker": dilated, "marker": marker}
     which = {k: np.all(out == v, axis=(1, 2)) for k, v in kinds.items()}
     assert np.all(np.any(list(which.values()), axis=0))  # each image is one of the four
-    for k, hit in which.items():
-        assert abs(hit.mean() - 1 / 4) < 0.03, k  # 3 sigma of a binomial share is 0.021
+    assert not np.any(which["marker"] & ~thin_enough & ~which["thicker"])
+    for k in ("same", "thinner"):
+        assert abs(which[k].mean() - 1 / 4) < 0.03, k  # 3 sigma of a binomial share: 0.021
+    # Thickened or by a marker: half; twice dilated only where once left little ink.
+    assert abs((which["thicker"] | which["marker"]).mean() - 1 / 2) < 0.035
+    assert which["marker"][thin_enough].mean() > 0.15
 
 
 def test_stroke_comes_after_the_warp():
@@ -85,7 +90,7 @@ def test_stroke_comes_after_the_warp():
                            ndimage.grey_dilation(thick, footprint=CROSS)])  # (4, B, 28, 28)
     matches = np.all(candidates == out, axis=(2, 3))  # (4, B)
     assert np.all(matches.any(axis=0))
-    assert np.all(matches.sum(axis=1) > 40)  # each of the four happens
+    assert np.all(matches.sum(axis=1) > 20)  # each of the four happens
 
 
 def test_distorted_minibatches_cover_the_epoch_in_order_whatever_the_threads():
@@ -135,11 +140,11 @@ def _box_digits(n: int, seed: int) -> np.ndarray:
     return x
 
 
-def test_blur_softens_a_third_and_keeps_the_rest():
+def test_blur_softens_a_quarter_and_keeps_the_rest():
     x = _box_digits(3000, 1)
     out = augment.distort(x, np.random.default_rng(2), augment.Distortion(kinds=("blur",)))
     same = np.all(out == x, axis=(1, 2))
-    assert abs(same.mean() - 2 / 3) < 0.03
+    assert abs(same.mean() - 3 / 4) < 0.03
     # A blurred bar spreads ink beyond it, never above full, and keeps its middle column.
     spread = (out[~same] > 0).sum(axis=(1, 2)) > (x[~same] > 0).sum(axis=(1, 2))
     assert spread.all() and out.max() <= 1.0 + 1e-6
@@ -151,7 +156,7 @@ def test_lowres_is_the_digit_shrunk_and_scaled_back():
     x = _box_digits(600, 4)
     out = augment.distort(x, np.random.default_rng(3), augment.Distortion(kinds=("lowres",)))
     changed = ~np.all(out == x, axis=(1, 2))
-    assert abs(changed.mean() - 1 / 3) < 0.06
+    assert abs(changed.mean() - 1 / 4) < 0.06
     for before, after in zip(x[changed], out[changed], strict=True):
         assert np.isclose(after.max(), 1.0)
         grey = np.count_nonzero((after > 0.05) & (after < 0.95))
