@@ -1,6 +1,7 @@
 // Number mode: the drawing goes to /read?return_input=true, and the page shows the
 // number read, a box around each digit on the drawing, and the 28x28 image each box
-// became, with its digit and how sure the model is.
+// became, with its digit and how sure the model is, and under it "Wrong? It was: …":
+// choosing the right answer sends that 28x28 image to /feedback.
 "use strict";
 
 const NUMBER = { width: 840, height: 280 }; // the wide canvas for a number
@@ -17,7 +18,7 @@ function drawBoxes(canvas, digits) {
   }
 }
 
-function digitItem(d) {
+function digitItem(d, requestId) {
   const item = document.createElement("li");
   const seen = document.createElement("canvas");
   seen.width = 28;
@@ -30,17 +31,61 @@ function digitItem(d) {
   const text = document.createElement("span");
   text.textContent = d.is_digit
     ? `${d.label} (${(100 * d.confidence).toFixed(0)}%)` : "not a digit";
-  item.append(seen, text);
+  item.append(seen, text, correctionPicker(d, requestId));
   return item;
 }
 
+const FEEDBACK_MESSAGES = {
+  unauthorized: "Corrections need the operator's token on this server.",
+  feedback_off: "Corrections are switched off on this server.",
+  feedback_full: "The store of corrections is full; tell the operator.",
+};
+
+// POST /feedback; resolves to {id} when stored, else {error: a message to show}.
+async function postCorrection(body, type, query) {
+  try {
+    const response = await fetch(`/feedback?${query}`, {
+      method: "POST", headers: { "Content-Type": type }, body });
+    const answer = await response.json();
+    if (response.status === 201) return { id: answer.id };
+    const error = answer && answer.error ? answer.error : {};
+    return { error: FEEDBACK_MESSAGES[error.code] || error.message || "Error" };
+  } catch (err) {
+    return { error: "The correction could not be sent." };
+  }
+}
+
+// A digit of a number: choosing the right answer sends the 28x28 image it became (no
+// recipe: it is the model's input already) with the /read answer's request id.
+function correctionPicker(d, requestId) {
+  const picker = document.createElement("select");
+  picker.setAttribute("aria-label", "Wrong? It was:");
+  const labels = [["", "Wrong? It was…"], ..."0123456789".split("").map((c) => [c, c]),
+    ["none", "not a digit"]];
+  picker.append(...labels.map(([value, text]) => new Option(text, value)));
+  picker.addEventListener("change", async () => {
+    if (!picker.value) return;
+    picker.disabled = true;
+    const query = new URLSearchParams({ label: picker.value });
+    if (requestId) query.set("request_id", requestId);
+    const sent = await postCorrection(JSON.stringify({ instances: [d.input] }),
+                                      "application/json", query);
+    const note = document.createElement("span");
+    note.className = sent.id ? "muted" : "error";
+    note.textContent = sent.id ? `kept as correction ${sent.id}` : sent.error;
+    if (sent.id) picker.dataset.id = String(sent.id);
+    picker.after(note);
+  });
+  return picker;
+}
+
 function showNumber(body, parts) {
-  const { statusLine, digit, list, boxes, forStrokes } = parts;
+  const { statusLine, digit, list, boxes, forStrokes, requestId } = parts;
   statusLine.textContent = body.text ? "The model reads the number:" :
     "No digit found in that drawing.";
   digit.textContent = body.text;
   digit.dataset.verdict = body.text ? "digit" : "not-digit";
   digit.dataset.forStrokes = String(forStrokes);
-  list.replaceChildren(...body.digits.map(digitItem));
+  list.replaceChildren(...body.digits.map((d) => digitItem(d, requestId)));
   drawBoxes(boxes, body.digits);
 }

@@ -170,8 +170,9 @@ def pod_run_args(name: str, manifest: str, binds: dict[str, Path]):
             flags += ["-v", f"{binds[path]}:{path}" + (":ro" if mount.get("readOnly") else "")]
         elif "emptyDir" in volumes[mount["name"]] and path != "/dev/shm":  # engines mount it
             flags.append(f"--tmpfs={path}")
+    # Values from a Secret (FEEDBACK_DB) exist only in a cluster: here the image's default.
     flags += [f"-e{e['name']}={e['value']}" for e in c.get("env", [])
-              if e["name"] not in ("PORT", "GRPC_PORT")]
+              if e["name"] not in ("PORT", "GRPC_PORT") and "value" in e]
     return ["run", "-d", "--name", name, *flags], [*c.get("command", []), *c.get("args", [])]
 
 
