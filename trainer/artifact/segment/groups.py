@@ -60,19 +60,29 @@ def best(runs: list[tuple[int, int]], confidence: np.ndarray, count: int,
     score = np.log(np.maximum(confidence.astype(np.float64), 1e-12))
     if width is not None:
         score -= WIDE_COST * np.maximum(0.0, width - WIDE_AS)
+    return [k for k, _ in segmentation(runs, score, np.full(len(runs), -np.inf), count)]
+
+
+def segmentation(runs: list[tuple[int, int]], single: np.ndarray, pair: np.ndarray,
+                 count: int) -> list[tuple[int, bool]]:
+    """The reading of `count` pieces with the highest total score, every piece in
+    exactly one run: each run k read as one digit scores single[k], as two touching
+    digits pair[k] (float (len(runs),) each, -inf where it cannot be) -> [(k, read as
+    a pair)] left to right."""
     ending: list[list[int]] = [[] for _ in range(count + 1)]
     for k, (_, j) in enumerate(runs):
         ending[j].append(k)
     total = np.full(count + 1, -np.inf)
     total[0] = 0.0
     back = np.full(count + 1, -1)
+    as_pair = np.zeros(count + 1, dtype=bool)
     for j in range(1, count + 1):
         for k in ending[j]:
-            value = total[runs[k][0]] + score[k]
+            value = total[runs[k][0]] + max(single[k], pair[k])
             if value > total[j]:
-                total[j], back[j] = value, k
+                total[j], back[j], as_pair[j] = value, k, pair[k] > single[k]
     chosen, j = [], count
     while j > 0:
-        chosen.append(int(back[j]))
+        chosen.append((int(back[j]), bool(as_pair[j])))
         j = runs[back[j]][0]
     return chosen[::-1]
