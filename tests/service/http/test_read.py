@@ -152,3 +152,21 @@ def test_a_candidate_the_pair_network_reads_is_two_digits_in_halves_of_its_box(
     assert boxes[0][0] < boxes[0][2] < boxes[1][2] <= boxes[2][0]
     assert body["digits"][0]["probabilities"][4] == pytest.approx(1.0, abs=1e-6)
     assert body["digits"][1]["probabilities"][2] == pytest.approx(1.0, abs=1e-6)
+
+
+def test_predict_and_v2_serve_the_digit_network_alone_beside_the_pair(shipped):
+    client = shipped.test_client()
+    resp = client.post("/predict", data=_seven(), content_type="image/png")
+    assert resp.status_code == 200
+    assert len(resp.get_json()["predictions"][0]["probabilities"]) == 10
+    meta = client.get("/v2/models/mnist-mlp").get_json()
+    assert meta["inputs"][0]["shape"] == [-1, 784] and meta["outputs"][0]["shape"] == [-1, 10]
+
+
+def _seven() -> bytes:
+    """A 28x28 PNG of a 7, white on black as /predict takes it without normalize."""
+    canvas = Image.new("L", (28, 28), 0)
+    ImageDraw.Draw(canvas).line([(7, 6), (21, 6), (11, 23)], fill=255, width=3)
+    out = io.BytesIO()
+    canvas.save(out, "PNG")
+    return out.getvalue()

@@ -22,6 +22,10 @@ MAX_GAP = 0.25  # and has no gap between its pieces wider than this many heights
 # width, each further digit-width costs this much log-confidence.
 WIDE_AS = 1.4
 WIDE_COST = 3.0
+# Two touching digits, cut into pieces, are one candidate for the pair network
+# (trainer/artifact/pair.py) when their run is at most this many pieces and heights wide.
+PAIR_PARTS = 6
+PAIR_WIDTH = 2.4
 
 
 def candidates(found: Pieces) -> list[tuple[int, int]]:
@@ -30,14 +34,28 @@ def candidates(found: Pieces) -> list[tuple[int, int]]:
     out = []
     for i in range(found.count):
         for j in range(i + 1, min(i + MAX_PARTS, found.count) + 1):
-            if j - i == 1 or _could_be_one(found, i, j):
+            if j - i == 1 or _could_be_one(found, i, j, MAX_WIDTH):
                 out.append((i, j))
     return out
 
 
-def _could_be_one(found: Pieces, i: int, j: int) -> bool:
+def pair_candidates(found: Pieces) -> list[tuple[int, int]]:
+    """The runs [i, j) of pieces that may be two touching digits: every piece alone, and
+    runs of up to PAIR_PARTS pieces cut from one mark (they touch), at most PAIR_WIDTH
+    heights wide."""
+    out = []
+    for i in range(found.count):
+        for j in range(i + 1, min(i + PAIR_PARTS, found.count) + 1):
+            if j - i == 1 or (found.mark is not None and np.all(
+                    found.mark[i:j] == found.mark[i]) and _could_be_one(found, i, j,
+                                                                        PAIR_WIDTH)):
+                out.append((i, j))
+    return out
+
+
+def _could_be_one(found: Pieces, i: int, j: int, width: float) -> bool:
     _, left, _, right = found.union(i, j)
-    if right - left > MAX_WIDTH * found.height:
+    if right - left > width * found.height:
         return False
     spans = found.boxes[i:j, [1, 3]]
     spans = spans[np.argsort(spans[:, 0], kind="stable")]

@@ -32,18 +32,21 @@ class Candidates:
     count: int  # pieces
     pair_x: np.ndarray  # float32 (P, 1568): the wide candidates as the pair network sees them
     pair_of: np.ndarray  # int (P,): which candidate each of those is
+    one: np.ndarray  # bool (C,): may be one digit (else it is too wide: only a pair)
 
 
 def candidates(strength: np.ndarray, found: Pieces) -> Candidates:
     """float32 (H, W) ink 0..1 and its pieces -> every candidate, framed for both networks."""
-    runs = groups.candidates(found)
+    singles = groups.candidates(found)
+    runs = sorted(set(singles) | set(groups.pair_candidates(found)))
     seen, unions = segment.framed(strength, found, runs)
+    one = np.isin(np.arange(len(runs)), [runs.index(r) for r in singles])
     wide = np.flatnonzero(unions[:, 3] - unions[:, 1] >= PAIR_WIDTH * found.height)
     pairs = segment.framed(strength, found, [runs[k] for k in wide], pair.frame)[0]
     pair_x = (inference.as_inputs(pairs) if len(wide) else
               np.zeros((0, pair.PIXELS), np.float32))
     return Candidates(inference.as_inputs(seen), seen, runs, groups.widths(found, unions),
-                      unions, found.count, pair_x, wide)
+                      unions, found.count, pair_x, wide, one)
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,7 @@ def read(model, found: Candidates, prediction: inference.Prediction) -> Reading:
     """The best reading of `found`, given the digit network's `prediction` of its x."""
     single = np.log(np.maximum(prediction.confidence.astype(np.float64), 1e-12))
     single -= groups.WIDE_COST * np.maximum(0.0, found.widths - groups.WIDE_AS)
+    single[~found.one] = -np.inf
     both = np.full(len(found.runs), -np.inf)
     pair_probs = _pair_probabilities(model, found.pair_x)
     if pair_probs is not None:
