@@ -62,7 +62,7 @@ model: fetch
 # calibrated with both. After retraining the digit network alone, attach the old pair
 # network again without training: python -m trainer pair --model DIR --from OLD_DIR.
 pair: fetch
-	$(PY) -m trainer pair --model $(MODEL_OUT) --pairs 80000 --validation 5000 --epochs 15 \
+	$(PY) -m trainer pair --model $(MODEL_OUT) --pairs 200000 --validation 5000 --epochs 12 \
 		--hidden 512 --seed 0
 
 # Measures; never part of `make test`. Writes nothing: copy the tables into
