@@ -137,15 +137,20 @@ def test_a_mark_that_is_no_digit_is_a_question_mark_and_the_number_is_not_sure(s
 
 def test_a_candidate_the_pair_network_reads_is_two_digits_in_halves_of_its_box(
         tiny_model_dir):
-    # A pair network that reads anything as "42", sure of it: each 7 drawn is wide enough
-    # to be a pair, and the tiny digit network is far less sure of any digit.
+    # A pair network that reads anything as "42", sure of it: each ring drawn is wide
+    # enough to be a pair, and the tiny digit network is far less sure of any digit.
     layers = [(np.zeros((pair.PIXELS, 4), np.float32), np.zeros(4, np.float32)),
               (np.zeros((4, len(pair.LABELS)), np.float32), np.zeros(len(pair.LABELS),
                                                                      np.float32))]
     layers[1][1][42] = 30.0
     store.attach_pair(tiny_model_dir, layers, temperature=1.0)
     client = create_app({"MODEL_DIR": str(tiny_model_dir), "TESTING": True}).test_client()
-    body = client.post("/read", data=drawn("77"), content_type="image/png").get_json()
+    canvas = Image.new("L", (420, 200), 255)
+    for x in (40, 240):
+        ImageDraw.Draw(canvas).ellipse([x, 40, x + 130, 160], outline=0, width=12)
+    out = io.BytesIO()
+    canvas.save(out, "PNG")
+    body = client.post("/read", data=out.getvalue(), content_type="image/png").get_json()
     assert body["text"] == "4242"
     boxes = [d["box"] for d in body["digits"]]
     assert boxes[0][2] == boxes[1][0] and boxes[2][2] == boxes[3][0]  # split in the middle
