@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 MODEL_OUT ?= models/default
 
-.PHONY: install test lint serve fetch train model bench image lock constraints audit protos clean
+.PHONY: install test lint serve fetch train model pair bench image lock constraints audit protos clean
 
 # requirements.lock pins the runtime dependencies to the versions the image gets. Used
 # as constraints it pins them and checks their hashes; --no-require-hashes (pip 26.2)
@@ -56,6 +56,15 @@ model: fetch
 		--augment affine,elastic,stroke,blur,lowres \
 		--val-split 0.1 --outliers 0.5 --outlier-weight 1.0 --refuse 0.008 \
 		--seed 1 --out $(MODEL_OUT)
+	$(MAKE) pair
+
+# The pair network (/read: two touching digits read as a pair), trained apart from the
+# digit network and attached to $(MODEL_OUT) beside it; the number's confidence is
+# calibrated with both. After retraining the digit network alone, attach the old pair
+# network again without training: python -m trainer pair --model DIR --from OLD_DIR.
+pair: fetch
+	$(PY) -m trainer pair --model $(MODEL_OUT) --pairs 200000 --validation 5000 --epochs 12 \
+		--hidden 512 --seed 0
 
 # Measures; never part of `make test`. Writes nothing: copy the tables into
 # BENCHMARKS.md and RELIABILITY.md. PyTorch is the training baseline and the serving

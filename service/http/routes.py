@@ -75,9 +75,9 @@ def read():
         blobs = body.files(codec.FIELD) if kind == "multipart" else [body.data()]
         page = reading.from_file(_one(blobs), config["MAX_IMAGE_PIXELS"], config["MAX_DIGITS"])
     prediction = model.predict(page.x)
-    chosen = reading.choose(page, prediction, config["MAX_DIGITS"])
-    current_app.extensions["metrics"].predicted(reading.picked(prediction, chosen))
-    return Response(reading.answer(model, page, prediction, chosen, _flag("return_input")),
+    read = reading.choose(model, page, prediction, config["MAX_DIGITS"])
+    current_app.extensions["metrics"].predicted(reading.picked(prediction, read))
+    return Response(reading.answer(model, page, read, _flag("return_input")),
                     mimetype=codec.JSON_TYPE)
 
 

@@ -1,5 +1,6 @@
 """Numbers drawn through the page's number mode: the wide canvas goes to /read, and the
-page shows the number, a box per digit and the 28x28 image each box became.
+page shows the number, how sure the model is of it, a box per digit and the 28x28 image
+each box became.
 
 The set: 24 numbers of 3 to 6 digits, each digit in its own box across the canvas, in
 the drawn-digit styles' pens and slants, with the serifed 1 and crossed 7 among them.
@@ -61,13 +62,21 @@ def test_drawn_numbers_are_read_as_the_readme_says(open_page):
         got = answer(page, draw_number(page, number_strokes(digits, rng)))
         text = "".join(map(str, digits))
         shown = page.locator("#digits li").count()
-        results.append({"number": text, "read": got, "boxes": shown})
+        status = page.locator("#status")
+        results.append({"number": text, "read": got, "boxes": shown,
+                         "confidence": float(status.get_attribute("data-confidence")),
+                         "status": status.text_content()})
         if n == 0:
             SHOTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(SHOTS / "number_mode.png"))
     accuracy = np.mean([r["number"] == r["read"] for r in results])
     (SHOTS / "drawn_numbers.json").write_text(json.dumps(
         {"accuracy": accuracy, "results": results}, indent=1))
-    # Each number read shows a box and a 28x28 image per digit.
+    # Each number read shows a box and a 28x28 image per digit, and how sure the model
+    # is of the whole number: the answer's confidence, in percent.
     assert all(r["boxes"] >= len(r["read"]) for r in results)
+    for r in results:
+        assert 0 <= r["confidence"] <= 1
+        pct = f"{round(100 * r['confidence'])}% sure"
+        assert (pct in r["status"]) if "?" not in r["read"] else ("?" in r["status"]), r
     assert accuracy >= REPORTED - MARGIN, results

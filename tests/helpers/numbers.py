@@ -2,7 +2,9 @@
 fonts, as photos of dark ink on light paper. The /read tests and
 bench/read_vs_tesseract.py share this generator.
 
-A number is 3 to 6 digits with some vertical jitter and gaps from overlapping to wide;
+A number is 3 to 6 digits with some vertical jitter and gaps from overlapping to wide
+(`written`), or, built another way, resized digits half of them slid until they touch
+(`another_way`);
 `Number.touching` says whether any two of its digits' strokes meet, which is when
 reading a number needs more than cutting it into connected pieces.
 """
@@ -84,11 +86,12 @@ def typed(text: str, rng: np.random.Generator) -> Number:
                   touching=False)
 
 
-def _photo(ink_on_paper: np.ndarray, rng: np.random.Generator) -> bytes:
-    """(h, w) 0..255, dark on light, in MNIST pixels -> a JPEG photo of it on paper."""
+def _photo(ink_on_paper: np.ndarray, rng: np.random.Generator, scale: int = SCALE) -> bytes:
+    """(h, w) 0..255, dark on light, in MNIST pixels -> a JPEG photo of it on paper, at
+    `scale` photo pixels per MNIST pixel."""
     page = np.pad(ink_on_paper, MARGIN, constant_values=255.0)
     image = Image.fromarray(page.astype(np.uint8)).resize(
-        (page.shape[1] * SCALE, page.shape[0] * SCALE), Image.Resampling.BICUBIC)
+        (page.shape[1] * scale, page.shape[0] * scale), Image.Resampling.BICUBIC)
     paper, ink = rng.uniform(200, 245), rng.uniform(10, 70)
     pixels = ink + np.asarray(image, np.float32) / 255.0 * (paper - ink)
     pixels += rng.normal(0, rng.uniform(1, 4), pixels.shape)
@@ -99,11 +102,43 @@ def _photo(ink_on_paper: np.ndarray, rng: np.random.Generator) -> bytes:
     return out.getvalue()
 
 
-def numbers(images: np.ndarray, labels: np.ndarray, n: int, seed: int) -> list[Number]:
+def another_way(images: np.ndarray, labels: np.ndarray, rng: np.random.Generator) -> Number:
+    """MNIST digits (k, 28, 28) written another way than `written`'s: each resized by
+    0.85-1.15 and jittered by 3 px up or down, and each next one, half the time, slid
+    left until its strokes touch the last's and on by 0-3 px (trainer/data/touching.py's
+    way), else 1-8 px apart; the photo at 3x rather than 4x."""
+    from trainer.data.touching import _touching_at
+
+    row = np.zeros((40, 48 * len(images)), np.float32)
+    strokes, x = [], 0
+    for digit in images:
+        size = max(8, round(28 * rng.uniform(0.85, 1.15)))
+        grown = np.asarray(Image.fromarray(digit.astype(np.float32)).resize(
+            (size, size), Image.Resampling.BILINEAR))
+        cols = np.flatnonzero(grown.max(axis=0) >= INK)
+        piece = grown[:, cols[0]:cols[-1] + 1]
+        y = min(max(0, (40 - size) // 2 + int(rng.integers(-3, 4))), 40 - size)
+        new = np.zeros((40, piece.shape[1]), bool)
+        new[y:y + size] = piece >= INK
+        if strokes and rng.random() < 0.5:
+            x = max(0, _touching_at(row >= INK, new, 0) - int(rng.integers(0, 4)))
+        window = (slice(y, y + size), slice(x, x + piece.shape[1]))
+        row[window] = np.maximum(row[window], piece)
+        strokes.append(np.zeros(row.shape, bool))
+        strokes[-1][window] = piece >= INK
+        x += piece.shape[1] + int(rng.integers(1, 9))
+    row = row[:, :np.flatnonzero(row.max(axis=0) > 0)[-1] + 1]
+    touching = any((_grown(a) & b).any() for a, b in itertools.pairwise(strokes))
+    return Number(_photo(255.0 - row, rng, scale=3), "".join(str(int(v)) for v in labels),
+                  touching)
+
+
+def numbers(images: np.ndarray, labels: np.ndarray, n: int, seed: int,
+            maker=written) -> list[Number]:
     """`n` numbers of 3 to 6 digits drawn from MNIST `images` (N, 28, 28) and `labels`."""
     rng = np.random.default_rng(seed)
     out = []
     for _ in range(n):
         picks = rng.choice(len(images), size=int(rng.integers(3, 7)), replace=False)
-        out.append(written(images[picks], labels[picks], rng))
+        out.append(maker(images[picks], labels[picks], rng))
     return out

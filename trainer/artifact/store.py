@@ -33,6 +33,7 @@ INPUT_SPEC = {
     "scale": "pixel / 255",
     "polarity": "white digit on black background, as in MNIST",
 }
+PAIR = "pair_"  # the pair network's arrays in model.npz: pair_W0, pair_b0, ...
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class Model:
     manifest: dict
     path: Path
     verdict: inference.Verdict | None = None  # the manifest's "verdict", checked
+    pair: Params | None = None  # the pair network (pair.py), for /read alone
 
     @property
     def name(self) -> str:
@@ -74,24 +76,28 @@ def weights_sha256(params: Params) -> str:
     return h.hexdigest()
 
 
-def _named_arrays(params: Params):
+def _named_arrays(params: Params, prefix: str = ""):
     for i, (w, b) in enumerate(params):
-        yield f"W{i}", w
-        yield f"b{i}", b
+        yield f"{prefix}W{i}", w
+        yield f"{prefix}b{i}", b
+
+
+def _layers(params: Params) -> list[dict]:
+    last = len(params) - 1
+    return [{"type": "dense", "in": int(w.shape[0]), "out": int(w.shape[1]),
+             "activation": "softmax" if i == last else "relu"}
+            for i, (w, _) in enumerate(params)]
 
 
 def build_manifest(params: Params, npz_sha256: str, **fields) -> dict:
     """The manifest for `params`; `fields` adds name, labels, training, metrics, data."""
     digest = weights_sha256(params)
-    last = len(params) - 1
     manifest = {
         "format_version": FORMAT_VERSION,
         "name": fields.pop("name", "mnist-mlp"),
         "version": digest[:12],
         "weights_sha256": digest,
-        "layers": [{"type": "dense", "in": int(w.shape[0]), "out": int(w.shape[1]),
-                    "activation": "softmax" if i == last else "relu"}
-                   for i, (w, _) in enumerate(params)],
+        "layers": _layers(params),
         "input": INPUT_SPEC,
         "labels": fields.pop("labels", [str(d) for d in range(params[-1][0].shape[1])]),
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -133,12 +139,67 @@ def load(model_dir) -> Model:
     """
     checked = integrity.check(model_dir)
     root = Path(model_dir)
-    params = _read_params(root / WEIGHTS_FILE, checked.weights, checked.manifest["layers"])
-    if weights_sha256(params) != checked.manifest["weights_sha256"]:
-        raise ArtifactError(f"{root / WEIGHTS_FILE}: weights digest differs from "
-                            f"{MANIFEST_FILE} weights_sha256; {FIX}")
+    arrays = _read_arrays(root / WEIGHTS_FILE, checked.weights)
+    params = _read_params(root / WEIGHTS_FILE, arrays, checked.manifest["layers"])
+    _check_digest(root, params, checked.manifest.get("weights_sha256"), "weights_sha256")
+    pair = checked.manifest.get("pair")
+    if pair is not None:
+        pair = _read_params(root / WEIGHTS_FILE, arrays, _pair_layers(root, pair), PAIR)
+        _check_digest(root, pair, checked.manifest["pair"].get("weights_sha256"),
+                      "pair.weights_sha256")
+    digit_arrays = sum(1 for key in arrays if not key.startswith(PAIR))
+    if digit_arrays != 2 * len(checked.manifest["layers"]) or (
+            len(arrays) - digit_arrays != (0 if pair is None else 2 * len(pair))):
+        raise ArtifactError(f"{root / WEIGHTS_FILE}: {len(arrays)} arrays, not those of "
+                            f"{MANIFEST_FILE}'s layers (and pair.layers); {FIX}")
     return Model(params=params, manifest=checked.manifest, path=root,
-                 verdict=_verdict(checked.manifest, root / MANIFEST_FILE))
+                 verdict=_verdict(checked.manifest, root / MANIFEST_FILE), pair=pair)
+
+
+def _check_digest(root: Path, params: Params, expected, field: str) -> None:
+    if weights_sha256(params) != expected:
+        raise ArtifactError(f"{root / WEIGHTS_FILE}: weights digest differs from "
+                            f"{MANIFEST_FILE} {field}; {FIX}")
+
+
+def _pair_layers(root: Path, pair) -> list[dict]:
+    layers = pair.get("layers") if isinstance(pair, dict) else None
+    if not (isinstance(layers, list) and layers and all(
+            isinstance(x, dict) and isinstance(x.get("in"), int)
+            and isinstance(x.get("out"), int) for x in layers)):
+        raise ArtifactError(f"{root / MANIFEST_FILE}: field pair.layers should be a list of "
+                            f"{{in, out}} layers; {FIX}")
+    return layers
+
+
+def attach_pair(model_dir, pair: Params, **fields) -> dict:
+    """Put the pair network (pair.py) into the verified artifact at `model_dir`, replacing
+    any there, in one atomic swap of the directory: model.npz gains its arrays (a new
+    sha256 in the manifest's files), model.json its "pair" section (layers, input,
+    labels, weights_sha256 and `fields`). The digit network and every other file stay
+    as they were. Returns the new manifest."""
+    from trainer.artifact import pair as pair_spec
+
+    root = Path(model_dir)
+    model = load(root)
+    buf = io.BytesIO()
+    np.savez(buf, **dict(_named_arrays(model.params)), **dict(_named_arrays(pair, PAIR)))
+    manifest = dict(model.manifest)
+    manifest["pair"] = {"layers": _layers(pair), "input": pair_spec.INPUT_SPEC,
+                        "labels": list(pair_spec.LABELS),
+                        "weights_sha256": weights_sha256(pair), **fields}
+    manifest["files"] = {**manifest["files"],
+                         WEIGHTS_FILE: {"sha256": hashlib.sha256(buf.getvalue()).hexdigest()}}
+
+    def fill(directory: Path) -> None:
+        for other in root.iterdir():
+            if other.is_file() and other.name not in (WEIGHTS_FILE, MANIFEST_FILE):
+                shutil.copy2(other, directory / other.name)
+        (directory / WEIGHTS_FILE).write_bytes(buf.getvalue())
+        (directory / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n")
+
+    atomic.publish_dir(root, fill)
+    return manifest
 
 
 def _verdict(manifest: dict, path: Path) -> inference.Verdict | None:
@@ -162,16 +223,20 @@ def _verdict(manifest: dict, path: Path) -> inference.Verdict | None:
     return verdict
 
 
-def _read_params(npz_path: Path, blob: bytes, layers: list[dict]) -> Params:
+def _read_arrays(npz_path: Path, blob: bytes) -> dict:
     try:
         with np.load(io.BytesIO(blob), allow_pickle=False) as npz:
-            arrays = {key: npz[key] for key in npz.files}
+            return {key: npz[key] for key in npz.files}
     except (OSError, ValueError, EOFError) as e:
         raise ArtifactError(f"{npz_path}: not a readable .npz ({e}); {FIX}") from e
+
+
+def _read_params(npz_path: Path, arrays: dict, layers: list[dict], prefix: str = "") -> Params:
     params = []
     for i, layer in enumerate(layers):
         pair = []
-        for key, shape in ((f"W{i}", (layer["in"], layer["out"])), (f"b{i}", (layer["out"],))):
+        for key, shape in ((f"{prefix}W{i}", (layer["in"], layer["out"])),
+                           (f"{prefix}b{i}", (layer["out"],))):
             arr = arrays.get(key)
             if arr is None or arr.shape != shape or arr.dtype != np.float32:
                 got = "missing" if arr is None else f"{arr.dtype} {arr.shape}"
@@ -182,6 +247,4 @@ def _read_params(npz_path: Path, blob: bytes, layers: list[dict]) -> Params:
             arr.setflags(write=False)
             pair.append(arr)
         params.append(tuple(pair))
-    if len(arrays) != 2 * len(layers):
-        raise ArtifactError(f"{npz_path}: {len(arrays)} arrays for {len(layers)} layers; {FIX}")
     return params

@@ -156,5 +156,21 @@ def _train(parser, args) -> int:
     return 0
 
 
+def _pair(parser, args) -> int:
+    from trainer.run import pair
+
+    cfg = pair.PairConfig(**{f.name: getattr(args, f.name) if hasattr(args, f.name) else f.default
+                             for f in dataclasses.fields(pair.PairConfig)})
+    directory = args.data_dir or default_data_dir()
+    fetch(directory, "mnist", True)
+    log = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
+    manifest = (pair.train(cfg, args.model, directory, log=log) if args.source is None
+                else pair.attach_from(args.model, args.source, directory, log=log))
+    print(f"pair network {manifest['pair']['weights_sha256'][:12]} (validation accuracy "
+          f"{manifest['pair']['metrics']['validation_accuracy']:.4f}) attached to "
+          f"{args.model}; model.npz sha256 {manifest['files']['model.npz']['sha256'][:12]}")
+    return 0
+
+
 COMMANDS = {"fetch": _fetch, "train": _train, "evaluate": _evaluate,
-            "export-onnx": _export_onnx, "augment-preview": _augment_preview}
+            "export-onnx": _export_onnx, "augment-preview": _augment_preview, "pair": _pair}

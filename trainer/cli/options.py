@@ -43,7 +43,35 @@ def build_parser() -> argparse.ArgumentParser:
     _export_options(command("export-onnx",
                             "write DIR/model.onnx and, optionally, a Triton repository"))
     _preview_options(command("augment-preview", "a PNG grid of distorted training digits"))
+    _pair_options(command("pair", "train the pair network (two touching digits, for /read) "
+                          "and attach it to an existing model directory"))
     return parser
+
+
+def _pair_options(pp: argparse.ArgumentParser) -> None:
+    from trainer.run.pair import PairConfig
+
+    pp.add_argument("--model", type=Path, required=True,
+                    help="the model directory (model.npz + model.json) to attach it to; "
+                         "its digit network stays as it is")
+    pp.add_argument("--from", dest="source", type=Path, metavar="DIR",
+                    help="attach the pair network of the artifact in DIR instead of "
+                         "training one (after retraining the digit network, say); the "
+                         "number's confidence is calibrated anew either way")
+    pp.add_argument("--data-dir", type=Path, help="default $MNIST_DATA_DIR, else "
+                    "~/.cache/mnist-mlp/mnist (the training split only)")
+    pp.add_argument("--pairs", type=bounded(int, 100, 10**6), default=PairConfig.pairs,
+                    help="touching pairs to train on (and half as many non-pairs)")
+    pp.add_argument("--validation", type=bounded(int, 100, 10**5),
+                    default=PairConfig.validation, help="pairs to validate on")
+    pp.add_argument("--hidden", type=hidden_sizes, default=PairConfig.hidden,
+                    help="hidden layer sizes, comma-separated")
+    pp.add_argument("--epochs", type=bounded(int, 1, 1000), default=PairConfig.epochs,
+                    help="passes over the pairs")
+    pp.add_argument("--lr", type=bounded(float, 1e-6, 1.0), default=PairConfig.lr,
+                    help="Adam's peak learning rate (cosine schedule)")
+    pp.add_argument("--seed", type=bounded(int, *SEED), default=PairConfig.seed,
+                    help="random seed: the pairs drawn and the weights")
 
 
 def _data_options(p: argparse.ArgumentParser) -> None:

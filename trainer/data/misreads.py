@@ -38,40 +38,45 @@ def misreads(rng: np.random.Generator, digits: np.ndarray) -> np.ndarray:
     """One wrong candidate of the segmenter's, float32 (28, 28) on 0..255 framed as
     /read frames it; `digits` uint8 (N, 28, 28) are training digits."""
     for _ in range(TRIES):
-        strength, found, runs = wrong_candidates(*number(rng, digits))
+        strength, found, runs = wrong_candidates(*number(rng, digits)[:2])
         if runs:
             return segment.framed(strength, found, [runs[rng.integers(len(runs))]])[0][0]
     return frame(number(rng, digits)[1], STROKE)  # two or three digits read as one
 
 
-def number(rng: np.random.Generator, digits: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Two or three of `digits` side by side -> (float32 (k, h, w) each digit's own
-    layer on 0..255, float32 (h, w) the number: their pixelwise maximum), MNIST pixels."""
-    picks = digits[rng.integers(len(digits), size=int(rng.integers(2, 4)))]
-    layers = np.zeros((len(picks), SIDE + 8, (SIDE + GAPS[1]) * len(picks)), np.float32)
+def number(rng: np.random.Generator, digits: np.ndarray, count: int | None = None,
+           gaps: tuple[int, int] = GAPS) -> tuple[np.ndarray, ...]:
+    """`count` (else two or three) of `digits` side by side, `gaps` apart (MNIST pixels
+    between their ink, negative: overlapping) -> (float32 (k, h, w) each digit's own
+    layer on 0..255, float32 (h, w) the number: their pixelwise maximum, int (k,) which
+    of `digits` they are), in MNIST pixels."""
+    which = rng.integers(len(digits), size=count or int(rng.integers(2, 4)))
+    picks = digits[which]
+    layers = np.zeros((len(picks), SIDE + 8, (SIDE + max(gaps[1], 0)) * len(picks)),
+                      np.float32)
     x = 0
     for layer, digit in zip(layers, picks, strict=True):
         cols = np.flatnonzero(digit.max(axis=0) >= STROKE)
         piece = digit[:, cols[0]:cols[-1] + 1]
         y = int(rng.integers(0, 9))
         layer[y:y + SIDE, x:x + piece.shape[1]] = piece
-        x = max(0, x + piece.shape[1] + int(rng.integers(GAPS[0], GAPS[1] + 1)))
+        x = max(0, x + piece.shape[1] + int(rng.integers(gaps[0], gaps[1] + 1)))
     layers = layers[:, :, :x + SIDE]
-    return layers, layers.max(axis=0)
+    return layers, layers.max(axis=0), which
 
 
 def wrong_candidates(layers: np.ndarray, row: np.ndarray):
     """float32 (k, h, w) the digits' layers and (h, w) the number -> (float32 (H, W) its
     ink at the working height, its Pieces, the runs [i, j) of pieces that the real
     segmenter makes candidates of and that are no digit of the number)."""
-    strength, marks, strokes = _on_paper(layers, row)
+    strength, marks, strokes = on_paper(layers, row)
     found = pieces.pieces(marks)
     runs = [(i, j) for i, j in groups.candidates(found)
             if _misread(found, i, j, strokes)]
     return strength, found, runs
 
 
-def _on_paper(layers: np.ndarray, row: np.ndarray) -> tuple[np.ndarray, ...]:
+def on_paper(layers: np.ndarray, row: np.ndarray) -> tuple[np.ndarray, ...]:
     """The number as dark ink on paper at SCALE, through the recipe -> (float32 (H, W)
     ink 0..1, bool (H, W) its marks, bool (k, H, W) each digit's strokes among them)."""
     big = [_scaled(np.pad(a, MARGIN)) for a in (row, *layers)]

@@ -14,7 +14,7 @@ def schemas(max_digits: int) -> dict:
         "Digit": obj({
             "label": {"type": "integer", "minimum": int(DIGITS[0]), "maximum": int(DIGITS[-1])},
             "is_digit": {"type": "boolean", "description": "false for a mark that is no "
-                         "digit (a dash, a letter, a smudge): left out of text"},
+                         "digit (a dash, a letter, a smudge): a ? in text"},
             "confidence": {"type": "number", "minimum": 0, "maximum": 1,
                            "description": "the calibrated probability that label is right"},
             "box": {"type": "array", "minItems": 4, "maxItems": 4,
@@ -27,8 +27,12 @@ def schemas(max_digits: int) -> dict:
                                                     "pixels this box became"}}),
         "ReadResponse": obj({
             "model": ref("ModelRef"),
-            "text": {"type": "string", "pattern": "^[0-9]*$",
-                     "description": "the digits that are digits, left to right"},
+            "text": {"type": "string", "pattern": "^[0-9?]*$",
+                     "description": "the digits left to right; ? where a mark is read as "
+                                    "no digit"},
+            "confidence": {"type": "number", "minimum": 0, "maximum": 1,
+                           "description": "the calibrated probability that text is the "
+                                          "whole number, right in every digit (0 with a ?)"},
             "digits": {"type": "array", "maxItems": max_digits, "items": ref("Digit"),
                        "description": "every mark read, left to right"}}),
     }

@@ -1,7 +1,8 @@
 // Number mode: the drawing goes to /read?return_input=true, and the page shows the
 // number read, a box around each digit on the drawing, and the 28x28 image each box
-// became, with its digit and how sure the model is, and under it "Wrong? It was: …":
-// choosing the right answer sends that 28x28 image to /feedback.
+// became, with its digit and how sure the model is, of each digit and of the whole
+// number, and under it "Wrong? It was: …": choosing the right answer sends that 28x28
+// image to /feedback.
 "use strict";
 
 const NUMBER = { width: 840, height: 280 }; // the wide canvas for a number
@@ -79,10 +80,19 @@ function correctionPicker(d, requestId) {
   return picker;
 }
 
+// How sure /read is of the whole number: its calibrated `confidence`, the probability
+// that every digit is right (0 where a mark is read as no digit, a "?" in the text).
+function sureOf(body) {
+  const pct = Math.round(100 * body.confidence);
+  if (body.text.includes("?")) return "? marks what is not a digit";
+  return pct >= 90 ? `${pct}% sure it is all right` : `only ${pct}% sure: check it`;
+}
+
 function showNumber(body, parts) {
   const { statusLine, digit, list, boxes, forStrokes, requestId } = parts;
-  statusLine.textContent = body.text ? "The model reads the number:" :
+  statusLine.textContent = body.text ? `The model reads the number, ${sureOf(body)}:` :
     "No digit found in that drawing.";
+  statusLine.dataset.confidence = String(body.confidence);
   digit.textContent = body.text;
   digit.dataset.verdict = body.text ? "digit" : "not-digit";
   digit.dataset.forStrokes = String(forStrokes);

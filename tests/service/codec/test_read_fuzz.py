@@ -27,8 +27,10 @@ def check(resp, size: tuple[int, int] | None) -> None:
         assert_error(resp, resp.status_code)
         return
     body = resp.get_json()
-    assert set(body) == {"model", "text", "digits"} and 1 <= len(body["digits"]) <= 12
-    assert body["text"] == "".join(str(d["label"]) for d in body["digits"] if d["is_digit"])
+    assert set(body) == {"model", "text", "confidence", "digits"}
+    assert 1 <= len(body["digits"]) <= 12 and 0 <= body["confidence"] <= 1
+    assert body["text"] == "".join(str(d["label"]) if d["is_digit"] else "?"
+                                   for d in body["digits"])
     for d in body["digits"]:
         x0, y0, x1, y1 = d["box"]
         assert 0 <= x0 < x1 and 0 <= y0 < y1, d["box"]

@@ -12,6 +12,7 @@ from tests.helpers import numbers
 from tests.service._fixtures import default_model_dir
 from tests.service.conftest import metric_samples
 from tests.service.http.test_openapi import check
+from trainer.artifact import pair, store
 
 SEED = 20  # the tests' numbers; bench/read_vs_tesseract.py draws others
 
@@ -122,3 +123,55 @@ def test_read_is_counted_and_documented(shipped):
     doc = client.get("/openapi.json").get_json()
     check(doc, "/read", "post", resp)
     check(doc, "/read", "post", client.post("/read", data=b"x", content_type="text/plain"))
+
+
+def test_a_mark_that_is_no_digit_is_a_question_mark_and_the_number_is_not_sure(shipped):
+    body = shipped.test_client().post("/read", data=drawn("17", dash_after=0),
+                                      content_type="image/png").get_json()
+    assert set(body) == {"model", "text", "confidence", "digits"}
+    assert body["text"] == "1?7" and body["confidence"] == 0.0
+    assert [d["is_digit"] for d in body["digits"]] == [True, False, True]
+    sure = shipped.test_client().post("/read", data=drawn("17"), content_type="image/png")
+    assert sure.get_json()["text"] == "17" and 0.0 < sure.get_json()["confidence"] <= 1.0
+
+
+def test_a_candidate_the_pair_network_reads_is_two_digits_in_halves_of_its_box(
+        tiny_model_dir):
+    # A pair network that reads anything as "42", sure of it: each ring drawn is wide
+    # enough to be a pair, and the tiny digit network is far less sure of any digit.
+    layers = [(np.zeros((pair.PIXELS, 4), np.float32), np.zeros(4, np.float32)),
+              (np.zeros((4, len(pair.LABELS)), np.float32), np.zeros(len(pair.LABELS),
+                                                                     np.float32))]
+    layers[1][1][42] = 30.0
+    store.attach_pair(tiny_model_dir, layers, temperature=1.0)
+    client = create_app({"MODEL_DIR": str(tiny_model_dir), "TESTING": True}).test_client()
+    canvas = Image.new("L", (420, 200), 255)
+    for x in (40, 240):
+        ImageDraw.Draw(canvas).ellipse([x, 40, x + 130, 160], outline=0, width=12)
+    out = io.BytesIO()
+    canvas.save(out, "PNG")
+    body = client.post("/read", data=out.getvalue(), content_type="image/png").get_json()
+    assert body["text"] == "4242"
+    boxes = [d["box"] for d in body["digits"]]
+    assert boxes[0][2] == boxes[1][0] and boxes[2][2] == boxes[3][0]  # split in the middle
+    assert boxes[0][0] < boxes[0][2] < boxes[1][2] <= boxes[2][0]
+    assert body["digits"][0]["probabilities"][4] == pytest.approx(1.0, abs=1e-6)
+    assert body["digits"][1]["probabilities"][2] == pytest.approx(1.0, abs=1e-6)
+
+
+def test_predict_and_v2_serve_the_digit_network_alone_beside_the_pair(shipped):
+    client = shipped.test_client()
+    resp = client.post("/predict", data=_seven(), content_type="image/png")
+    assert resp.status_code == 200
+    assert len(resp.get_json()["predictions"][0]["probabilities"]) == 10
+    meta = client.get("/v2/models/mnist-mlp").get_json()
+    assert meta["inputs"][0]["shape"] == [-1, 784] and meta["outputs"][0]["shape"] == [-1, 10]
+
+
+def _seven() -> bytes:
+    """A 28x28 PNG of a 7, white on black as /predict takes it without normalize."""
+    canvas = Image.new("L", (28, 28), 0)
+    ImageDraw.Draw(canvas).line([(7, 6), (21, 6), (11, 23)], fill=255, width=3)
+    out = io.BytesIO()
+    canvas.save(out, "PNG")
+    return out.getvalue()

@@ -72,6 +72,8 @@ def test_manifest_records_the_onnx_file_and_keeps_everything_else(shipped):
 
 def test_graph_is_gemm_relu_softmax_with_a_dynamic_batch(shipped, onnx):
     directory, before = shipped
+    # The shipped artifact carries /read's pair network too: the graph leaves it out.
+    assert store.load(directory).pair is not None
     proto = onnx.load(str(directory / "model.onnx"))
     graph = proto.graph
     assert [n.op_type for n in graph.node] == ["Gemm", "Relu", "Gemm", "Relu", "Gemm", "Softmax"]

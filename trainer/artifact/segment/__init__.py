@@ -4,7 +4,9 @@ trainer's own numbers (trainer/data/misreads.py) cut the same way.
 - pieces.py: the ink's components, cut where they may hold several digits;
 - cut_paths.py: the cheapest cuts between touching digits;
 - groups.py: segmentation by recognition: the candidates, and the best by dynamic
-  programming.
+  programming;
+- reading.py: the networks' readings of the candidates, the best of them, and the
+  number's confidence.
 
 at_working_height() brings a number's ink to the height it is read at, and framed()
 puts each candidate run of pieces through the MNIST recipe, as the model sees it.
@@ -38,26 +40,26 @@ def at_working_height(strength: np.ndarray, marks: np.ndarray) -> tuple[np.ndarr
     return small[0], small[1] >= COVERED
 
 
-def framed(strength: np.ndarray, found: Pieces,
-           runs: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
+def framed(strength: np.ndarray, found: Pieces, runs: list[tuple[int, int]],
+           framer=frame) -> tuple[np.ndarray, np.ndarray]:
     """The candidate runs [i, j) of `found`'s pieces through the MNIST recipe ->
-    (float32 (C, 28, 28) on 0..255, int64 (C, 4) each run's box: top, left, bottom,
-    right in `strength`'s pixels)."""
+    (float32 (C, 28, 28) on 0..255, or the shape `framer` gives (pair.frame's 28x56);
+    int64 (C, 4) each run's box: top, left, bottom, right in `strength`'s pixels)."""
     unions = np.array([found.union(i, j) for i, j in runs], dtype=np.int64).reshape(-1, 4)
-    seen = np.empty((len(runs), SIDE, SIDE), dtype=np.float32)
-    for k, (i, j) in enumerate(runs):
-        seen[k] = _framed(strength, found, i, j, unions[k])
-    return seen, unions
+    seen = [_framed(strength, found, run, unions[k], framer) for k, run in enumerate(runs)]
+    if not seen:
+        return np.zeros((0, SIDE, SIDE if framer is frame else 2 * SIDE), np.float32), unions
+    return np.stack(seen).astype(np.float32, copy=False), unions
 
 
-def _framed(strength: np.ndarray, found: Pieces, i: int, j: int,
-            box: np.ndarray) -> np.ndarray:
-    """Pieces i..j-1, whose union is `box` (top, left, bottom, right), through the MNIST
-    recipe -> (28, 28) on 0..255."""
+def _framed(strength: np.ndarray, found: Pieces, run: tuple[int, int], box: np.ndarray,
+            framer) -> np.ndarray:
+    """Pieces run = [i, j), whose union is `box` (top, left, bottom, right), through the
+    MNIST recipe -> framer's (28, 28) or (28, 56) on 0..255."""
     top, left, bottom, right = (int(v) for v in box)
     # One pixel more on each side: recipe.crop keeps the strokes' soft edges.
     h, w = strength.shape
     outer = (max(top - 1, 0), max(left - 1, 0), min(bottom + 1, h), min(right + 1, w))
-    kept = found.mask(i, j, outer)
+    kept = found.mask(*run, outer)
     window = strength[outer[0]:outer[2], outer[1]:outer[3]]
-    return frame(crop(window, kept) * np.float32(255), INK_FRACTION * 255)
+    return framer(crop(window, kept) * np.float32(255), INK_FRACTION * 255)

@@ -22,6 +22,10 @@ MAX_GAP = 0.25  # and has no gap between its pieces wider than this many heights
 # width, each further digit-width costs this much log-confidence.
 WIDE_AS = 1.4
 WIDE_COST = 3.0
+# Two touching digits, cut into pieces, are one candidate for the pair network
+# (trainer/artifact/pair.py) when their run is at most this many pieces and heights wide.
+PAIR_PARTS = 6
+PAIR_WIDTH = 2.4
 
 
 def candidates(found: Pieces) -> list[tuple[int, int]]:
@@ -30,14 +34,28 @@ def candidates(found: Pieces) -> list[tuple[int, int]]:
     out = []
     for i in range(found.count):
         for j in range(i + 1, min(i + MAX_PARTS, found.count) + 1):
-            if j - i == 1 or _could_be_one(found, i, j):
+            if j - i == 1 or _could_be_one(found, i, j, MAX_WIDTH):
                 out.append((i, j))
     return out
 
 
-def _could_be_one(found: Pieces, i: int, j: int) -> bool:
+def pair_candidates(found: Pieces) -> list[tuple[int, int]]:
+    """The runs [i, j) of pieces that may be two touching digits: every piece alone, and
+    runs of up to PAIR_PARTS pieces cut from one mark (they touch), at most PAIR_WIDTH
+    heights wide."""
+    out = []
+    for i in range(found.count):
+        for j in range(i + 1, min(i + PAIR_PARTS, found.count) + 1):
+            if j - i == 1 or (found.mark is not None and np.all(
+                    found.mark[i:j] == found.mark[i]) and _could_be_one(found, i, j,
+                                                                        PAIR_WIDTH)):
+                out.append((i, j))
+    return out
+
+
+def _could_be_one(found: Pieces, i: int, j: int, width: float) -> bool:
     _, left, _, right = found.union(i, j)
-    if right - left > MAX_WIDTH * found.height:
+    if right - left > width * found.height:
         return False
     spans = found.boxes[i:j, [1, 3]]
     spans = spans[np.argsort(spans[:, 0], kind="stable")]
@@ -60,19 +78,29 @@ def best(runs: list[tuple[int, int]], confidence: np.ndarray, count: int,
     score = np.log(np.maximum(confidence.astype(np.float64), 1e-12))
     if width is not None:
         score -= WIDE_COST * np.maximum(0.0, width - WIDE_AS)
+    return [k for k, _ in segmentation(runs, score, np.full(len(runs), -np.inf), count)]
+
+
+def segmentation(runs: list[tuple[int, int]], single: np.ndarray, pair: np.ndarray,
+                 count: int) -> list[tuple[int, bool]]:
+    """The reading of `count` pieces with the highest total score, every piece in
+    exactly one run: each run k read as one digit scores single[k], as two touching
+    digits pair[k] (float (len(runs),) each, -inf where it cannot be) -> [(k, read as
+    a pair)] left to right."""
     ending: list[list[int]] = [[] for _ in range(count + 1)]
     for k, (_, j) in enumerate(runs):
         ending[j].append(k)
     total = np.full(count + 1, -np.inf)
     total[0] = 0.0
     back = np.full(count + 1, -1)
+    as_pair = np.zeros(count + 1, dtype=bool)
     for j in range(1, count + 1):
         for k in ending[j]:
-            value = total[runs[k][0]] + score[k]
+            value = total[runs[k][0]] + max(single[k], pair[k])
             if value > total[j]:
-                total[j], back[j] = value, k
+                total[j], back[j], as_pair[j] = value, k, pair[k] > single[k]
     chosen, j = [], count
     while j > 0:
-        chosen.append(int(back[j]))
+        chosen.append((int(back[j]), bool(as_pair[j])))
         j = runs[back[j]][0]
     return chosen[::-1]

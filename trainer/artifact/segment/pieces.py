@@ -31,6 +31,8 @@ class Pieces:
     boxes: np.ndarray
     height: float
     width: float
+    mark: np.ndarray | None = None  # int (P,): the mark (a component and those within it)
+    # each piece was cut from: pieces of one mark touch, pieces of two do not
 
     @property
     def count(self) -> int:
@@ -56,8 +58,8 @@ def pieces(marks: np.ndarray) -> Pieces:
     height = float(heights.max(initial=0))
     kept = np.flatnonzero(np.maximum(heights, found.right - found.left) >= NOISE * height)
     owner = np.full(marks.shape, -1, dtype=np.int32)
-    count, widths = 0, []
-    for group in _marks(found, kept):
+    count, widths, mark = 0, [], []
+    for m, group in enumerate(_marks(found, kept)):
         top, left = found.top[group].min(), found.left[group].min()
         bottom, right = found.bottom[group].max(), found.right[group].max()
         box = (slice(top, bottom), slice(left, right))
@@ -65,8 +67,10 @@ def pieces(marks: np.ndarray) -> Pieces:
         parts = _split(own, height)
         owner[box][own] = count + parts[own]
         count += int(parts.max()) + 1
+        mark += [m] * (int(parts.max()) + 1)
         widths.append(right - left)
-    return _sorted(owner, count, height, float(np.median(widths)) if widths else 0.0)
+    return _sorted(owner, np.array(mark, dtype=np.int64), height,
+                   float(np.median(widths)) if widths else 0.0)
 
 
 def _marks(found: components.Components, kept: np.ndarray) -> list[np.ndarray]:
@@ -98,9 +102,10 @@ def _split(own: np.ndarray, height: float) -> np.ndarray:
     return (cols[None, None, :] >= paths[:, :, None]).sum(axis=0).astype(np.int32)
 
 
-def _sorted(owner: np.ndarray, count: int, height: float, width: float) -> Pieces:
+def _sorted(owner: np.ndarray, mark: np.ndarray, height: float, width: float) -> Pieces:
     """Pieces renumbered left to right by the centre of their columns; a part a cut left
     empty is dropped."""
+    count = len(mark)
     rows, cols = np.nonzero(owner >= 0)
     ids = owner[rows, cols]
     top = np.full(count, owner.shape[0]), np.full(count, owner.shape[1])
@@ -116,4 +121,4 @@ def _sorted(owner: np.ndarray, count: int, height: float, width: float) -> Piece
     rank[order] = np.arange(len(order), dtype=np.int32)
     boxes = np.stack([top[order], left[order], bottom[order], right[order]], axis=1)
     # rank[-1] is -1: pixels of no piece stay -1.
-    return Pieces(rank[owner], boxes.astype(np.int64), height, width)
+    return Pieces(rank[owner], boxes.astype(np.int64), height, width, mark[order])
