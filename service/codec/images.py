@@ -13,6 +13,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from service.errors import BadRequest, Unprocessable
+from trainer.artifact.recipe import picture
 
 # The accepted formats, each with the Content-Types that announce it: the one list.
 FORMATS = {
@@ -33,10 +34,8 @@ PILLOW_ERRORS = (UnidentifiedImageError, OSError, ValueError, SyntaxError, struc
                  EOFError, IndexError, KeyError, TypeError, ZeroDivisionError, OverflowError)
 SIXTEEN_BIT = {"I;16", "I;16L", "I;16B", "I;16N"}
 WITH_ALPHA = {"LA", "La", "PA", "RGBA", "RGBa"}
-# Large photos are reduced before the float work of the MNIST recipe; 20x20 is the target.
-NORMALIZE_MAX_SIDE = 512
-# Modes Image.reduce averages correctly (no palette, no alpha to premultiply).
-REDUCIBLE = {"L", "RGB", "RGBX", "CMYK", "YCbCr", "I", "F"}
+# Large photos are reduced before the float work of the MNIST recipe (its home's rule).
+NORMALIZE_MAX_SIDE = picture.MAX_SIDE
 _REPR = re.compile(r"<[^<>]* at 0x[0-9a-fA-F]+>")
 
 
@@ -145,13 +144,4 @@ def _ranged(arr: np.ndarray, mode: str) -> np.ndarray:
 def upright_and_bounded(im: Image.Image) -> Image.Image:
     """A photo turned as its EXIF says and reduced to NORMALIZE_MAX_SIDE, for the recipe."""
     im = _pillow(lambda: ImageOps.exif_transpose(im), "the image")
-    side = max(im.size)
-    if side <= NORMALIZE_MAX_SIDE:
-        return im
-    if im.mode in REDUCIBLE:
-        # Averaging whole blocks costs a fifth of resampling to exactly NORMALIZE_MAX_SIDE.
-        factor = -(-side // NORMALIZE_MAX_SIDE)
-        return _pillow(lambda: im.reduce(factor), "the image")
-    _pillow(lambda: im.thumbnail((NORMALIZE_MAX_SIDE, NORMALIZE_MAX_SIDE),
-                                 Image.Resampling.BOX), "the image")
-    return im
+    return _pillow(lambda: picture.bounded(im), "the image")

@@ -13,7 +13,9 @@ import io
 import numpy as np
 from PIL import Image, ImageFilter
 
+from trainer.artifact import recipe
 from trainer.artifact.inference import as_inputs
+from trainer.artifact.recipe import picture
 from trainer.eval import scores
 
 CONDITIONS = ("even", "shadow", "desk", "ruled", "squared", "blue")
@@ -161,7 +163,7 @@ def table(models: dict, images: np.ndarray, labels: np.ndarray, conditions=CONDI
     path (image_pixels).
     """
     if read is None:
-        read = _service_reader()
+        read = _recipe_reader
     out = {}
     for index, condition in enumerate(conditions):
         rng = np.random.default_rng([seed, index])
@@ -173,16 +175,13 @@ def table(models: dict, images: np.ndarray, labels: np.ndarray, conditions=CONDI
     return out
 
 
-def _service_reader():
-    from service.codec.predict import image_pixels  # the service is optional for the trainer
-    from service.errors import Unprocessable
-
-    def read(blob: bytes):
-        try:
-            return image_pixels(blob, 4096 * 4096, normalize_mnist=True)
-        except Unprocessable:
-            return None
-    return read
+def _recipe_reader(blob: bytes) -> np.ndarray | None:
+    """The service's ?normalize=mnist path for a JPEG photo (trainer/artifact/recipe/),
+    or None where it finds no digit."""
+    try:
+        return picture.read(blob)
+    except recipe.NoDigit:
+        return None
 
 
 def _read_all(images, condition, rng, read) -> tuple[np.ndarray, np.ndarray]:

@@ -4,7 +4,7 @@
  "digits": [{"label", "is_digit", "confidence", "box": [x0, y0, x1, y1],
              "probabilities"}, ...]}
 
-The ink is found as for /predict?normalize=mnist (ink.py), cut into pieces
+The ink is found as for /predict?normalize=mnist (trainer/artifact/recipe/), cut into pieces
 (pieces.py), and every run of pieces that may be a digit goes through the same MNIST
 recipe and the same forward pass as /predict, in one batch; groups.py keeps the
 segmentation the model reads best. `text` holds the digits that are digits; marks
@@ -17,12 +17,13 @@ import numpy as np
 import orjson
 from PIL import Image
 
-from service.codec import images, ink, normalize
+from service.codec import images, normalize
 from service.codec.read import groups, pieces
 from service.errors import Unprocessable
 from trainer.artifact import SIDE
 from trainer.artifact.framing import frame
 from trainer.artifact.inference import Prediction, as_inputs
+from trainer.artifact.recipe import INK_FRACTION, crop
 
 TRANSPOSED = {5, 6, 7, 8}  # EXIF orientations that swap width and height
 WORKING_HEIGHT = 48  # pixels: a number is read at this height, its digits framed to 20
@@ -51,7 +52,7 @@ def from_file(blob: bytes, max_pixels: int, max_digits: int) -> Page:
 def decode(pixels: np.ndarray, size: tuple[int, int], max_digits: int) -> Page:
     """float32 (H, W) or (H, W, 3) on 0..255 -> its candidates, boxed in an image of
     `size` (width, height); 422 when it holds no ink, or past max_digits (MAX_DIGITS)."""
-    strength, marks = _at_working_height(*ink.on_sheet(pixels))
+    strength, marks = _at_working_height(*normalize.on_sheet(pixels))
     found = pieces.pieces(marks)
     if not found.count:
         raise Unprocessable("no digit found: the only marks are specks; send a photo of a "
@@ -89,12 +90,12 @@ def _framed(strength: np.ndarray, found: pieces.Pieces, i: int, j: int,
     """Pieces i..j-1, whose union is `box` (top, left, bottom, right), through the MNIST
     recipe -> (28, 28) on 0..255."""
     top, left, bottom, right = (int(v) for v in box)
-    # One pixel more on each side: normalize.crop keeps the strokes' soft edges.
+    # One pixel more on each side: recipe.crop keeps the strokes' soft edges.
     h, w = strength.shape
     outer = (max(top - 1, 0), max(left - 1, 0), min(bottom + 1, h), min(right + 1, w))
     kept = found.mask(i, j, outer)
     window = strength[outer[0]:outer[2], outer[1]:outer[3]]
-    return frame(normalize.crop(window, kept) * np.float32(255), normalize.INK_FRACTION * 255)
+    return frame(crop(window, kept) * np.float32(255), INK_FRACTION * 255)
 
 
 def _upright_size(im: Image.Image) -> tuple[int, int]:

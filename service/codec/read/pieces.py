@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from service.codec import components
 from service.codec.read import cut_paths
+from trainer.artifact.recipe import components
 
 NOISE = 0.12  # a mark under this fraction of the number's height on both sides is noise
 WIDE = 0.6  # a component wider than this many heights may hold several digits

@@ -1,4 +1,4 @@
-"""Finding the ink in photos (service/codec/ink/), through the MNIST recipe: specks, ruled
+"""Finding the ink in photos (trainer/artifact/recipe/), through the MNIST recipe: specks, ruled
 lines, a desk, shadows, coloured ink and chalk, each against the same digit on clean paper."""
 
 import numpy as np

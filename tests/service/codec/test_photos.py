@@ -11,7 +11,9 @@ import pytest
 from PIL import Image
 
 from service import create_app
+from service.codec.predict import image_pixels
 from tests.service._fixtures import assert_predictions, default_model_dir, post_image
+from trainer.artifact.recipe import picture
 from trainer.eval import photos
 
 PER_CONDITION = 100
@@ -80,3 +82,25 @@ def test_table_and_report(mnist_test):
     assert result == {"even": {"sevens": share}, "blue": {"sevens": share}}
     assert photos.report(result).splitlines()[:3] == [
         "| photo | sevens |", "|---|---|", f"| even | {share:.4f} |"]
+
+
+def _png_with_alpha(digit: np.ndarray) -> bytes:
+    """A dark digit on transparent paper, 3x MNIST's size."""
+    ink = Image.fromarray(digit).resize((84, 84), Image.Resampling.BILINEAR)
+    rgba = Image.new("RGBA", (84, 84), (0, 0, 0, 0))
+    rgba.putalpha(ink)
+    out = io.BytesIO()
+    rgba.save(out, format="PNG")
+    return out.getvalue()
+
+
+def test_the_trainers_reader_sees_what_the_service_sees(mnist_test):
+    """trainer/artifact/recipe/picture.read, which the photo table and folders of images
+    go through, against the service's own ?normalize=mnist decoding: identical pixels."""
+    images, _ = mnist_test
+    rng = np.random.default_rng(77)
+    blobs = [photos.photo(images[i], c, rng) for i, c in enumerate(photos.CONDITIONS)]
+    blobs += [_png_with_alpha(images[i]) for i in range(3)]
+    for blob in blobs:
+        np.testing.assert_array_equal(picture.read(blob),
+                                      image_pixels(blob, 4096 * 4096, normalize_mnist=True))

@@ -1,13 +1,11 @@
-"""The parts of service/codec/ink/ against trusted references (scipy.ndimage's filters,
+"""The parts of trainer/artifact/recipe/ against trusted references (scipy.ndimage's filters,
 written-out values), and on_sheet() on a written number drawn with known ink."""
 
 import numpy as np
 import pytest
 
-from service.codec import components, ink
-from service.codec.ink import lines, marks, paper
-from service.errors import Unprocessable
 from tests.resources.make_resources import draw_digit
+from trainer.artifact.recipe import NoDigit, components, ink, lines, marks, paper
 
 ndimage = pytest.importorskip("scipy.ndimage")
 PAPER, INK = 225, 30
@@ -126,6 +124,6 @@ def test_find_keeps_one_digit_of_the_number():
 
 @pytest.mark.parametrize("level", [0, 200, 255])
 def test_on_sheet_refuses_a_blank_page(level):
-    with pytest.raises(Unprocessable, match="no digit found") as caught:
+    with pytest.raises(NoDigit, match="no digit found") as caught:
         ink.on_sheet(np.full((120, 160, 3), level, dtype=np.float32))
     assert caught.value.code == "no_digit"

@@ -6,10 +6,8 @@ it; not specks, not the desk or the sheet's edge.
 
 import numpy as np
 
-from service.codec import components
-from service.codec.ink import lines
-from service.codec.ink.marks import MIN_CONTRAST, SEND, no_digit
-from service.errors import Unprocessable
+from trainer.artifact.recipe import components, lines
+from trainer.artifact.recipe.marks import MIN_CONTRAST, SEND, NoDigit, no_digit
 
 # A digit's strokes (their 90th percentile) are at least this fraction darker than the
 # paper, and it spans this fraction of the image: not a faint rule's remnant or a speck.
@@ -54,23 +52,22 @@ def choose(found: components.Components, ink: np.ndarray) -> np.ndarray:
 
 
 def check_ink(ink: np.ndarray, depth: np.ndarray, kept: np.ndarray) -> None:
-    """Unprocessable unless the kept marks, bool (H, W), are dark enough to be ink: not
+    """NoDigit unless the kept marks, bool (H, W), are dark enough to be ink: not
     the remnant of a faint rule or a smudge. `ink`, `depth`: float32 (H, W)."""
     contrast = float(np.percentile(depth[kept], 90))
     if contrast < MIN_CONTRAST:
         no_digit(contrast)
     core = float(np.percentile(ink[kept], 90))
     if core < MIN_INK:
-        raise Unprocessable(f"no digit found: the darkest marks are {core:.0%} darker than "
-                            f"the paper (need {MIN_INK:.0%}); {SEND}", code="no_digit")
+        raise NoDigit(f"no digit found: the darkest marks are {core:.0%} darker than "
+                            f"the paper (need {MIN_INK:.0%}); {SEND}")
 
 
 def check_digit(ink: np.ndarray, depth: np.ndarray, kept: np.ndarray) -> None:
-    """check_ink, and Unprocessable unless the kept marks are large enough to be a digit."""
+    """check_ink, and NoDigit unless the kept marks are large enough to be a digit."""
     check_ink(ink, depth, kept)
     rows, cols = np.flatnonzero(kept.any(axis=1)), np.flatnonzero(kept.any(axis=0))
     span = max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1
     if span < MIN_SPAN * max(kept.shape):
-        raise Unprocessable(f"no digit found: the only marks span {span} of "
-                            f"{max(kept.shape)} pixels (need {MIN_SPAN:.0%}); {SEND}",
-                            code="no_digit")
+        raise NoDigit(f"no digit found: the only marks span {span} of "
+                            f"{max(kept.shape)} pixels (need {MIN_SPAN:.0%}); {SEND}")

@@ -7,9 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from service.codec import components
-from service.codec.ink import lines, paper
-from service.errors import Unprocessable
+from trainer.artifact.recipe import components, lines, paper
 
 # Ink must differ from the paper by this many levels (of 255), else the image is blank.
 MIN_CONTRAST = 32.0
@@ -17,6 +15,12 @@ MIN_CONTRAST = 32.0
 # ringing. Faint marks joined to the ink are part of it (hysteresis).
 FLOOR = 0.125
 SEND = "send a photo of dark ink on light paper, or light on dark"
+
+
+class NoDigit(ValueError):
+    """No digit in the picture: the service answers it with a 422 (code no_digit)."""
+
+    code = "no_digit"
 
 
 @dataclass(frozen=True)
@@ -38,7 +42,7 @@ class Marks:
 def marked(pixels: np.ndarray) -> Marks:
     """float32 (H, W) or (H, W, 3) on 0..255 -> its Marks.
 
-    Raises Unprocessable (code no_digit) when nothing stands out from the paper.
+    Raises NoDigit when nothing stands out from the paper.
     """
     ink, depth = paper.darkness(pixels)
     candidate = lines.without_rules(ink >= FLOOR)
@@ -85,7 +89,7 @@ def otsu(values: np.ndarray, low: float) -> float:
 
 
 def no_digit(contrast: float):
-    """Raise the 422 for an image whose ink stands `contrast` levels off its paper."""
-    raise Unprocessable(f"no digit found: the ink differs from the background by "
+    """Raise NoDigit for an image whose ink stands `contrast` levels off its paper."""
+    raise NoDigit(f"no digit found: the ink differs from the background by "
                         f"{max(contrast, 0):.0f} of 255 levels (need {MIN_CONTRAST:.0f}); "
-                        f"{SEND}", code="no_digit")
+                        f"{SEND}")

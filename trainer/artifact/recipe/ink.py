@@ -12,10 +12,10 @@ faint parts are joined to them.
 
 import numpy as np
 
-from service.codec.ink import digit
-from service.codec.ink.marks import MIN_CONTRAST, marked, with_faint_parts
+from trainer.artifact.recipe import digit
+from trainer.artifact.recipe.marks import MIN_CONTRAST, NoDigit, marked, with_faint_parts
 
-__all__ = ["MIN_CONTRAST", "find", "on_sheet"]
+__all__ = ["MIN_CONTRAST", "NoDigit", "find", "on_sheet"]
 
 
 def on_sheet(pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -23,7 +23,7 @@ def on_sheet(pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     much darker (or lighter) than its paper each pixel is, and bool (H, W), all the ink
     on the sheet with its faint parts; no desk, sheet edge or ruled lines, specks kept.
 
-    Raises Unprocessable (code no_digit) when no ink stands out from the background.
+    Raises NoDigit when no ink stands out from the background.
     """
     marks = marked(np.asarray(pixels, dtype=np.float32))
     sheet = with_faint_parts(marks, marks.found.mask(digit.on_the_sheet(marks.found)))
@@ -35,7 +35,7 @@ def find(pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """float32 (H, W) or (H, W, 3) on 0..255 -> (ink, kept): float32 (H, W) 0..1 as
     on_sheet gives it, and bool (H, W), the digit's pixels.
 
-    Raises Unprocessable (code no_digit) when no ink stands out from the background, or
+    Raises NoDigit when no ink stands out from the background, or
     what does is too faint or too small to be a digit.
     """
     marks = marked(np.asarray(pixels, dtype=np.float32))

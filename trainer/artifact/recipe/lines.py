@@ -7,7 +7,7 @@ span much of it, or lie along much of one edge.
 
 import numpy as np
 
-from service.codec import components
+from trainer.artifact.recipe import components
 
 LINE_LENGTH = 0.4  # a run over this fraction of the image's width (height) is a rule
 # if it is this many times thinner: a stroke of a digit spanning as much is much thicker

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from service.codec import components
+from trainer.artifact.recipe import components
 
 ndimage = pytest.importorskip("scipy.ndimage")
 STRUCTURE = {8: np.ones((3, 3), dtype=bool), 4: None}
