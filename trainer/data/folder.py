@@ -9,18 +9,19 @@ other image (a photo, a scan, a drawing of any size, colour or not) goes through
 service's own MNIST recipe (trainer/artifact/recipe/), as /predict?normalize=mnist.
 """
 
+import io
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 from trainer.artifact import DIGITS, SIDE, recipe
+from trainer.artifact.recipe import picture
 from trainer.data.idx import FILES, DataError
 
 NONE = "none"  # the folder of non-digits
 CLASSES = (*DIGITS, NONE)
 SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff"}
-MAX_SIDE = 512  # larger images are reduced first, as the service reduces them
 LAYOUT = ("a folder of images DIR/0/ .. DIR/9/ (and DIR/none/ for non-digits), "
           "or MNIST's IDX files (`python -m trainer fetch --data-dir DIR`)")
 
@@ -77,29 +78,20 @@ def _images(directory: Path) -> list[Path]:
 def read(path: Path) -> np.ndarray:
     """One image file -> float32 (28, 28) on 0..255, white ink on black."""
     try:
-        with Image.open(path) as im:
-            im.load()
-            im = ImageOps.exif_transpose(im)
-    except (UnidentifiedImageError, OSError, ValueError) as e:
-        raise DataError(f"{path}: not a readable image ({e}); convert it to PNG or "
-                        "JPEG, or remove it") from e
-    if im.size == (SIDE, SIDE) and im.mode == "L":
-        return np.asarray(im, dtype=np.float32)
-    im.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.BOX)
-    try:
-        return recipe.mnist(_on_white(im))
+        blob = path.read_bytes()
+        with Image.open(io.BytesIO(blob)) as im:
+            as_is = im.size == (SIDE, SIDE) and im.mode == "L"
+            if as_is:
+                return np.asarray(im, dtype=np.float32)
+        return picture.read(blob)
     except recipe.NoDigit as e:
         fix = ("remove it: the service refuses such an image before the model sees it"
                if path.parent.name == NONE else
                f"remove it, or move it to {path.parent.parent / NONE}/ if it is no digit")
         raise DataError(f"{path}: no ink found in it ({e}); {fix}") from e
-
-
-def _on_white(im: Image.Image) -> np.ndarray:
-    """float32 (H, W, 3) RGB on 0..255, any transparency composited onto white paper."""
-    rgba = np.asarray(im.convert("RGBA"), dtype=np.float32)
-    alpha = rgba[..., 3:] / np.float32(255)
-    return rgba[..., :3] * alpha + np.float32(255) * (1 - alpha)
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as e:
+        raise DataError(f"{path}: not a readable image ({e}); convert it to PNG or "
+                        "JPEG, or remove it") from e
 
 
 def write(directory, pixels: np.ndarray, labels: list[str], names: list[str]) -> None:
