@@ -67,7 +67,6 @@ def test_fine_tuning_learns_the_new_kind_and_reports_both_models(tmp_path, base)
     _, held = users.split(mine, cfg.user_holdout)
     assert table["counts"] == {compare.MNIST: 200, compare.USERS: len(held)}
     assert manifest["data"]["sha256"]["users"] == users.split(mine, cfg.user_holdout)[0].sha256()
-    print(table)
     text = compare.report(table)
     assert f"| {compare.USERS} ({len(held)}) |" in text and old in text
 
