@@ -1,6 +1,7 @@
 """Reads the repository's Dockerfile into instructions, for tests that check other files
 (Kubernetes manifests, compose.yaml) against what the image actually does."""
 
+import itertools
 import json
 
 from tests.helpers import ROOT
@@ -38,7 +39,7 @@ def stage(name: str) -> list[tuple[str, str]]:
     """The instructions of the stage `FROM ... AS name`, its FROM first."""
     steps = instructions()
     starts = [i for i, (kw, _) in enumerate(steps) if kw == "FROM"] + [len(steps)]
-    for start, end in zip(starts, starts[1:], strict=False):
+    for start, end in itertools.pairwise(starts):
         if steps[start][1].split()[-1] == name:
             return steps[start:end]
     raise AssertionError(f"Dockerfile: no stage named {name}")
