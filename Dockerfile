@@ -50,7 +50,9 @@ RUN --mount=type=cache,target=/root/.cache/pip \
 FROM ${PYTHON_IMAGE} AS base
 # A fixed numeric uid/gid so Kubernetes' runAsNonRoot can verify it and runAsUser can
 # match it. /models and /data exist owned by it so fresh named volumes mounted there
-# (compose) start writable by the trainer.
+# (compose) start writable by the trainer; /data also holds the SQLite feedback store
+# when FEEDBACK_DB is left at the service image's default (compose and Kubernetes set
+# PostgreSQL).
 RUN groupadd --gid 10001 app \
     && useradd --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
        --shell /usr/sbin/nologin app \
@@ -87,7 +89,8 @@ ENV PATH=/opt/venv/bin:$PATH \
     BIND_HOST=0.0.0.0 \
     PORT=8000 \
     GRPC_PORT=8001 \
-    MODEL_DIR=/app/models/default
+    MODEL_DIR=/app/models/default \
+    FEEDBACK_DB=sqlite:////data/feedback.db
 
 COPY --from=builder /opt/venv /opt/venv
 COPY models/default ./models/default

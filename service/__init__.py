@@ -24,7 +24,7 @@ def create_app(config=None):
     # can reach it, so no environment can switch it on here.
     app.debug = False
 
-    from service.http import handlers, openapi, page, routes, v2
+    from service.http import feedback, handlers, openapi, page, routes, v2
     from service.model.predictor import Predictor
     from service.observe import access, logs, metrics
 
@@ -35,8 +35,24 @@ def create_app(config=None):
     predictor.load()
     app.extensions["predictor"] = predictor
     app.extensions["metrics"].show_model(predictor.model)
+    app.extensions["feedback"] = _feedback_store(app)
     app.extensions["openapi"] = openapi.document(app.config)
     access.init_app(app)
-    for blueprint in (routes.bp, metrics.bp, openapi.bp, page.bp, v2.bp):
+    for blueprint in (routes.bp, feedback.bp, metrics.bp, openapi.bp, page.bp, v2.bp):
         app.register_blueprint(blueprint)
     return app
+
+
+def _feedback_store(app):
+    """The store /feedback writes to, opened (schema at head) unless FEEDBACK_DB=off. A store
+    that is down does not stop the start: /predict serves, /feedback answers 503."""
+    from service import settings
+    from service.store.feedback import FeedbackStore
+
+    config = app.config
+    if config["FEEDBACK_DB"] == settings.FEEDBACK_OFF:
+        return None
+    store = FeedbackStore(config["FEEDBACK_DB"], config["FEEDBACK_MAX_ROWS"],
+                          config["FEEDBACK_TIMEOUT"], logger=app.logger)
+    store.open()
+    return store

@@ -10,6 +10,7 @@ class ServiceError(Exception):
 
     status = 500
     code = "internal"
+    headers: tuple = ()  # extra response headers, (name, value) pairs: 401's challenge
 
     def __init__(self, message: str, code: str | None = None):
         super().__init__(message)
@@ -20,6 +21,11 @@ class ServiceError(Exception):
 
 class BadRequest(ServiceError):
     status, code = 400, "bad_request"
+
+
+class Unauthorized(ServiceError):
+    status, code = 401, "unauthorized"
+    headers = (("WWW-Authenticate", 'Bearer realm="feedback"'),)
 
 
 class NotFound(ServiceError):
@@ -44,3 +50,15 @@ class Unprocessable(ServiceError):
 
 class NotReady(ServiceError):
     status, code = 503, "not_ready"
+
+
+class StoreUnavailable(ServiceError):
+    """The feedback store cannot be reached or written now; /predict is unaffected."""
+
+    status, code = 503, "feedback_unavailable"
+
+
+class InsufficientStorage(ServiceError):
+    """The feedback store holds FEEDBACK_MAX_ROWS rows."""
+
+    status, code = 507, "feedback_full"

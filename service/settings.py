@@ -31,6 +31,15 @@ BLAS_THREADS_ENV = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"
 GRACEFUL_TIMEOUT = 8
 HEARTBEAT_DIR = "/dev/shm"
 
+# The feedback store (service/store/) when FEEDBACK_DB is unset: a SQLite file in the
+# user's state directory (XDG's), writable without set-up. FEEDBACK_DB=off: no store,
+# /feedback answers 404.
+DEFAULT_FEEDBACK_DB = "sqlite:///" + str(
+    Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
+    / "mnist-mlp" / "feedback.db")
+FEEDBACK_OFF = "off"
+FEEDBACK_SCHEMES = ("sqlite", "postgresql", "postgres")
+
 # name: (default, kind, smallest allowed value or None)
 APP = {
     MODEL_DIR: (str(DEFAULT_MODEL_DIR), str, None),
@@ -44,6 +53,17 @@ APP = {
     # fit, and the candidates it weighs stay a few hundred at most.
     "MAX_DIGITS": (40, int, 1),
     "LOG_LEVEL": ("INFO", str, None),
+    # A SQLAlchemy URL: sqlite:///PATH, or postgresql://USER:PASSWORD@HOST:PORT/DB for
+    # several replicas; or off.
+    "FEEDBACK_DB": (DEFAULT_FEEDBACK_DB, str, None),
+    # Corrections kept; past it /feedback answers 507 until some are exported and deleted.
+    # A row is about 1 KB: 100000 rows are about 100 MB.
+    "FEEDBACK_MAX_ROWS": (100_000, int, 1),
+    # Seconds the store may take to connect or to wait for a lock before /feedback answers
+    # 503; 2 is libpq's least connect_timeout.
+    "FEEDBACK_TIMEOUT": (2, int, 1),
+    # When set, /feedback takes only requests with "Authorization: Bearer <token>".
+    "FEEDBACK_TOKEN": ("", str, None),
 }
 SERVER = {
     "BIND_HOST": ("127.0.0.1", str, None),
@@ -79,11 +99,23 @@ def check(name: str, value, kind, low):
             raise SettingError(f"{name}={value}: must be at least {low}")
         return value
     value = str(value)
+    if name == "FEEDBACK_DB":
+        return _feedback_db(value)
     if name == "LOG_LEVEL":
         if value.upper() not in LOG_LEVELS:
             raise SettingError(f"LOG_LEVEL={value!r}: expected one of {', '.join(LOG_LEVELS)}")
         return value.upper()
     return value
+
+
+def _feedback_db(url: str) -> str:
+    scheme = url.split(":", 1)[0].split("+", 1)[0]
+    if url != FEEDBACK_OFF and (":" not in url or scheme not in FEEDBACK_SCHEMES):
+        shown = url.rsplit("@", maxsplit=1)[-1][:60]  # what follows any password
+        raise SettingError(f"FEEDBACK_DB=...{shown!r}: expected a SQLAlchemy URL, "
+                           "sqlite:////var/lib/mnist/feedback.db or "
+                           f"postgresql://USER:PASSWORD@HOST:5432/DB, or {FEEDBACK_OFF}")
+    return url
 
 
 def resolve(table: dict, overrides=None, environ=os.environ) -> dict:

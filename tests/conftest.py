@@ -1,5 +1,9 @@
 """Shared fixtures: tiny random models in tmp_path and the real MNIST test set."""
 
+import os
+import shutil
+import tempfile
+
 import numpy as np
 import pytest
 
@@ -7,6 +11,20 @@ from trainer.artifact import store
 from trainer.data import idx
 from trainer.data.fetch import default_data_dir, fetch
 from trainer.nn import network
+
+
+def pytest_configure(config):
+    """Every app the tests build, in this process or in a gunicorn they start, keeps its
+    corrections in a throwaway SQLite file, not in the user's state directory."""
+    if "FEEDBACK_DB" not in os.environ:
+        config.feedback_dir = tempfile.mkdtemp(prefix="mnist-feedback-")
+        os.environ["FEEDBACK_DB"] = f"sqlite:///{config.feedback_dir}/feedback.db"
+
+
+def pytest_unconfigure(config):
+    if getattr(config, "feedback_dir", None):
+        shutil.rmtree(config.feedback_dir, ignore_errors=True)
+        del os.environ["FEEDBACK_DB"]
 
 
 def write_tiny_model(path, seed=0, hidden=(16,), **fields):

@@ -22,7 +22,10 @@ def render(status: int, code: str, message: str) -> Response:
 def init_app(app: Flask) -> None:
     @app.errorhandler(ServiceError)
     def _service_error(e: ServiceError):
-        return render(e.status, e.code, e.message)
+        response = render(e.status, e.code, e.message)
+        for name, value in e.headers:
+            response.headers[name] = value
+        return response
 
     @app.errorhandler(HTTPException)
     def _http_error(e: HTTPException):

@@ -53,7 +53,7 @@ def model_info():
 def predict():
     model = _predictor().current()  # refuse early, before reading the body, when not ready
     config = current_app.config
-    options = codec.Options(normalize_mnist=_recipe(), return_input=_flag("return_input"),
+    options = codec.Options(normalize_mnist=recipe(), return_input=_flag("return_input"),
                             max_batch=config["MAX_BATCH"], max_pixels=config["MAX_IMAGE_PIXELS"])
     kind = codec.media_kind(request.mimetype)
     payload = body.files(codec.FIELD) if kind == "multipart" else body.data()
@@ -90,12 +90,12 @@ def _one(images):
     return images[0]
 
 
-def _recipe() -> bool:
-    recipe = request.args.get("normalize")
-    if recipe not in (None, "mnist"):
-        raise BadRequest(f"normalize={recipe[:40]!r} is unknown; the only recipe is "
+def recipe() -> bool:
+    name = request.args.get("normalize")
+    if name not in (None, "mnist"):
+        raise BadRequest(f"normalize={name[:40]!r} is unknown; the only recipe is "
                          "normalize=mnist", code="bad_parameter")
-    return recipe == "mnist"
+    return name == "mnist"
 
 
 def _flag(name: str) -> bool:

@@ -32,6 +32,11 @@ class StdoutHandler(logging.StreamHandler):
         pass
 
 
+def is_sane(incoming: str) -> bool:
+    """Whether `incoming` is a request id as this service writes and keeps them."""
+    return bool(_SANE_ID.fullmatch(incoming))
+
+
 def request_id(incoming: str | None) -> str:
     """The caller's id if it is sane, else a new uuid4 hex (32 characters)."""
     if incoming and _SANE_ID.fullmatch(incoming):

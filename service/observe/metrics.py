@@ -71,6 +71,10 @@ class Metrics:
                            multiprocess_mode="livemax", registry=r)
         self.model_ready = Gauge("model_ready", "1 when the worker has a verified model",
                                  multiprocess_mode="livemin", registry=r)
+        # Corrections: the error rate users see (deploy/prometheus/rules.yml).
+        self.feedback = Counter("feedback", "Corrections sent to /feedback, by model "
+                                "version and whether the model had been right",
+                                ["model_version", "model_right"], registry=r)
         # labels() validates and locks on every call; the children are looked up once.
         self._children: dict = {}
 
@@ -116,6 +120,14 @@ class Metrics:
         refused = int(np.count_nonzero(~prediction.is_digit))
         if refused:
             self.nondigits.inc(refused)
+
+    def corrected(self, version: str, right: bool) -> None:
+        """One stored correction of `version`'s answer, which was `right` or not."""
+        key = ("feedback", version, right)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = self.feedback.labels(version, str(right).lower())
+        child.inc()
 
     def _label(self, label: str):
         child = self._children.get(label)

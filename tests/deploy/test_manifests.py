@@ -223,3 +223,36 @@ def test_compose_config_is_accepted_by_podman_compose():
     assert proc.returncode == 0, proc.stderr
     resolved = yaml.safe_load(proc.stdout)
     assert resolved["services"]["service"]["environment"]["MODEL_DIR"] == "/models/current"
+
+
+def test_the_deployment_takes_the_feedback_db_url_from_a_secret():
+    (c,) = pod_spec("deployment.yaml")["containers"]
+    (entry,) = [e for e in c["env"] if e["name"] == "FEEDBACK_DB"]
+    assert "value" not in entry, "a database URL holds a password: never a literal"
+    ref = entry["valueFrom"]["secretKeyRef"]
+    assert ref == {"name": "mnist-feedback-db", "key": "url"}, ref
+    assert "FEEDBACK_DB" in settings.APP
+    header = (K8S / "deployment.yaml").read_text(encoding="utf-8")
+    assert f"kubectl create secret generic {ref['name']}" in header
+    assert f"--from-literal={ref['key']}=postgresql://" in header
+
+
+def test_compose_runs_postgresql_for_the_feedback_store():
+    compose = yaml.safe_load((ROOT / "compose.yaml").read_text(encoding="utf-8"))
+    db, service = compose["services"]["feedback-db"], compose["services"]["service"]
+    assert db["image"].startswith("postgres:")
+    url = service["environment"]["FEEDBACK_DB"]
+    match = re.fullmatch(r"postgresql://(\w+):\$\{(\w+):-\w+\}@feedback-db:5432/(\w+)", url)
+    assert match, url
+    user, password_var, name = match.groups()
+    env = db["environment"]
+    assert (env["POSTGRES_USER"], env["POSTGRES_DB"]) == (user, name)
+    assert env["POSTGRES_PASSWORD"].startswith(f"${{{password_var}:-")
+    # /predict must not wait for the database: started, not healthy.
+    assert service["depends_on"]["feedback-db"]["condition"] == "service_started"
+    mount = next(v for v in db["volumes"] if v.endswith(":/var/lib/postgresql/data"))
+    assert mount.split(":")[0] in compose["volumes"]
+
+
+def test_the_image_default_store_is_in_its_writable_data_dir():
+    assert df.env()["FEEDBACK_DB"] == "sqlite:////data/feedback.db"

@@ -29,7 +29,7 @@ GRAFANA = ROOT / "deploy" / "grafana"
 JOB = "mnist-service"
 # What service/observe/metrics.py exports; `up` is Prometheus's own series for each target.
 SERVICE_METRICS = {"http_requests_total", "http_requests_shed_total", "predict_images_total",
-                   "predictions_total", "model_info", "model_ready", "up"}
+                   "predictions_total", "model_info", "model_ready", "feedback_total", "up"}
 HISTOGRAMS = {"http_request_duration_seconds"}
 PROMQL_WORDS = {"and", "or", "unless", "by", "without", "on", "ignoring", "group_left",
                 "group_right", "bool", "offset", "inf", "nan"}
@@ -162,11 +162,13 @@ def test_dashboard_queries_only_known_series():
         assert names, f"{title}: no metric in {expr!r}"
         assert names <= known, f"dashboard.json, panel {title!r}: unknown {names - known}"
         used |= names
-    # The panels the operator needs: latency, rates, errors, model state, label mix.
+    # The panels the operator needs: latency, rates, errors, model state, label mix,
+    # and the answers users corrected.
     assert {"mnist:predict_latency_seconds:p50_5m", "mnist:predict_latency_seconds:p99_5m",
             "mnist:predict_images:rate5m", "mnist:http_5xx:ratio_5m", "mnist:http_4xx:ratio_5m",
             "model_ready", "model_info", "mnist:predictions:share_5m",
-            "mnist:http_shed:ratio_5m"} <= used
+            "mnist:http_shed:ratio_5m", "mnist:feedback_errors:ratio_1h",
+            "mnist:feedback:rate1h"} <= used
 
 
 # --- a live Prometheus ---------------------------------------------------------------------

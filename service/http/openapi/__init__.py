@@ -10,7 +10,7 @@ from importlib import metadata
 from flask import Blueprint, current_app, jsonify
 
 from service.codec import images
-from service.http.openapi import read
+from service.http.openapi import feedback, read
 from service.http.openapi import v2 as openapi_v2
 from service.http.openapi.schema import error, json_body, obj, ref
 from trainer.artifact import DIGITS, PIXELS, SIDE
@@ -160,10 +160,14 @@ def document(config) -> dict:
                                 "probabilities. Errors are {\"error\": {code, message}}."},
         "paths": {"/predict": _predict(config["MAX_CONTENT_LENGTH"]),
                   "/read": read.path(config["MAX_CONTENT_LENGTH"], config["MAX_DIGITS"]),
+                  "/feedback": feedback.path(config["MAX_CONTENT_LENGTH"],
+                                             config["FEEDBACK_MAX_ROWS"]),
                   **_others(),
                   **openapi_v2.paths(config["V2_MAX_CONTENT_LENGTH"], config["MAX_BATCH"])},
         "components": {"schemas": {**_service(), **_images(config["MAX_BATCH"]),
-                                   **read.schemas(config["MAX_DIGITS"])}},
+                                   **read.schemas(config["MAX_DIGITS"]),
+                                   **feedback.schemas()},
+                       "securitySchemes": feedback.SECURITY},
     }
 
 

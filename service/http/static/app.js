@@ -1,7 +1,9 @@
 // The drawing page: strokes on a canvas, sent as PNG to /predict?normalize=mnist once
 // the pen rests, and the answer shown: the digit (or "not a digit", or "not sure"), ten
 // probabilities, and the 28x28 image the model saw (return_input=true). In number mode
-// (number.js) a wide canvas goes to /read instead. No framework, no build step.
+// (number.js) a wide canvas goes to /read instead. Under a digit's answer, "Wrong? It
+// was: 0 … 9 / not a digit": one click sends the same image, the right label and the
+// answer's X-Request-ID to /feedback. No framework, no build step.
 "use strict";
 
 const pad = document.getElementById("pad");
@@ -27,6 +29,14 @@ let strokes = []; // each: {width, points: [[x, y], ...]} in canvas pixels
 let current = null;
 let timer = null;
 let asked = 0; // requests sent, so that only the newest answer is shown
+const correct = document.getElementById("correct");
+const thanks = document.getElementById("thanks");
+const FEEDBACK_MESSAGES = {
+  unauthorized: "Corrections need the operator's token on this server.",
+  feedback_off: "Corrections are switched off on this server.",
+  feedback_full: "The store of corrections is full; tell the operator.",
+};
+let answered = null; // {blob, type, requestId} of the digit shown, until corrected
 
 function redraw() {
   ink.fillStyle = "#000";
@@ -120,8 +130,47 @@ async function ask(blob, type, forStrokes) {
     showNumber(body, { statusLine, digit, list: digitList, boxes, forStrokes });
   } else {
     show(body.predictions[0], forStrokes);
+    offerCorrection({ blob, type, requestId: response.headers.get("X-Request-ID") });
   }
 }
+
+function offerCorrection(sent) {
+  answered = sent;
+  correct.hidden = !sent;
+  thanks.textContent = "";
+  thanks.classList.remove("error");
+  delete thanks.dataset.id;
+  for (const button of correct.querySelectorAll("button")) button.disabled = false;
+}
+
+correct.addEventListener("click", async (event) => {
+  const button = event.target.closest("button[data-label]");
+  if (!button || !answered) return;
+  const sent = answered;
+  answered = null; // one correction per answer
+  for (const b of correct.querySelectorAll("button")) b.disabled = true;
+  thanks.textContent = "Sending…";
+  const query = new URLSearchParams({ normalize: "mnist", label: button.dataset.label });
+  if (sent.requestId) query.set("request_id", sent.requestId);
+  let response, body;
+  try {
+    response = await fetch(`/feedback?${query}`, {
+      method: "POST", headers: { "Content-Type": sent.type }, body: sent.blob });
+    body = await response.json();
+  } catch (err) {
+    thanks.textContent = "The correction could not be sent.";
+    thanks.classList.add("error");
+    return;
+  }
+  if (response.status === 201) {
+    thanks.textContent = `Thank you: kept as correction ${body.id}.`;
+    thanks.dataset.id = String(body.id);
+    return;
+  }
+  const error = body && body.error ? body.error : {};
+  thanks.textContent = FEEDBACK_MESSAGES[error.code] || error.message || "Error";
+  thanks.classList.add("error");
+});
 
 function clearDigit() {
   bars.replaceChildren();
@@ -171,6 +220,7 @@ function drawSeen(pixels) {
 }
 
 function showError(message, forStrokes) {
+  offerCorrection(null);
   statusLine.textContent = message;
   statusLine.classList.add("error");
   digit.textContent = "";
@@ -183,6 +233,7 @@ function showError(message, forStrokes) {
 
 function showEmpty() {
   asked++; // an answer still on its way is for a drawing that is gone
+  offerCorrection(null);
   statusLine.textContent = "Draw a digit in the box.";
   statusLine.classList.remove("error");
   digit.textContent = "";
