@@ -122,8 +122,10 @@ def fine_tune(model_dir, url: str, options: list[str], timeout: float = 3600) ->
     return proc.stdout
 
 
-def reload(server, version: str, timeout: float = 60) -> None:
-    """SIGHUP the gunicorn master and wait until /model says `version`."""
+def reload(server, version: str, timeout: float = 300) -> None:
+    """SIGHUP the gunicorn master and wait until /model says `version` (a bound, not a
+    target: on a 2-core machine shared by a dozen jobs, checking and copying the artifact
+    once took the master 74 s)."""
     os.kill(server.proc.pid, signal.SIGHUP)
     deadline = time.monotonic() + timeout
     while json.loads(server.get("/model")[2])["version"] != version:
