@@ -47,7 +47,7 @@ def run(corrections: int, held_out: int) -> dict:
         try:
             result = {"before": (*loop.read_right(server.port, held, held_labels),
                                  loop.mnist_accuracy(server.port, images, labels))}
-            result["how"] = loop.post_corrections(server.port, url, taught, taught_labels)
+            loop.post_corrections(server.port, taught, taught_labels)
             result["table"] = loop.fine_tune(model_dir, url, FULL)
             result["version"] = store.load(model_dir).version
             loop.reload(server, result["version"])
@@ -79,8 +79,8 @@ def main() -> None:
     model = next((line.split(":", 1)[1].strip() for line in cpu.splitlines()
                   if line.startswith("Model name")), "unknown CPU")
     print(report(result, args.corrections, args.held_out))
-    print(f"\ncorrections {result['how']}; the trainer's own table (its held-out part "
-          f"of the corrections):\n{result['table']}")
+    print(f"\nthe trainer's own table (its held-out part of the corrections):\n"
+          f"{result['table']}")
     print(f"CPU: {model}; load average (1 min) {load:.2f} at the start, "
           f"{os.getloadavg()[0]:.2f} at the end")
 

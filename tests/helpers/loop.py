@@ -5,7 +5,6 @@ fine-tune from the served model, and HUP the master so that it serves the result
 Traffic only ever goes to 127.0.0.1.
 """
 
-import datetime as dt
 import json
 import os
 import signal
@@ -69,45 +68,18 @@ def correction(blob: bytes, label: str) -> tuple[bytes, str]:
     return body, f"multipart/form-data; boundary={boundary}"
 
 
-def post_corrections(port: int, url: str, blobs: list[bytes], labels: list[int]) -> str:
+def post_corrections(port: int, blobs: list[bytes], labels: list[int]) -> list[int]:
     """POST /feedback?normalize=mnist for each image, each answered 201 with a new id;
-    returns "POST /feedback". A service without the route (404 to the first) gets them
-    straight into its store (store_corrections); returns "written to the store"."""
+    returns the ids."""
     ids = []
     for blob, label in zip(blobs, labels, strict=True):
         body, kind = correction(blob, str(label))
         status, _, raw = request(port, "POST", "/feedback?normalize=mnist", body,
                                  headers={"Content-Type": kind})
-        if status == 404 and not ids:
-            store_corrections(port, url, blobs, labels)
-            return "written to the store"
         assert status == 201, (status, raw[:300])
         ids.append(json.loads(raw)["id"])
     assert len(set(ids)) == len(blobs)
-    return "POST /feedback"
-
-
-def store_corrections(port: int, url: str, blobs: list[bytes], labels: list[int]) -> None:
-    """What POST /feedback stores, written straight into the store at `url`: for a
-    service without /feedback yet. The input is the recipe's (as ?normalize=mnist's),
-    the model's answer the service's own."""
-    import sqlalchemy as sa
-
-    from trainer.artifact import feedback
-    from trainer.artifact.recipe import picture
-
-    said = answers(port, blobs)
-    version = json.loads(request(port, "GET", "/model")[2])["version"]
-    engine = sa.create_engine(feedback.engine_url(url))
-    feedback.metadata.create_all(engine)
-    with engine.begin() as conn:
-        for blob, label, answer in zip(blobs, labels, said, strict=True):
-            pixels = feedback.to_pixels(picture.read(blob) / np.float32(255))
-            conn.execute(feedback.feedback.insert().values(
-                created_at=dt.datetime.now(dt.UTC), label=str(label), pixels=pixels,
-                model_version=version, model_label=str(answer["label"]),
-                model_is_digit=answer["is_digit"], model_confidence=answer["confidence"]))
-    engine.dispose()
+    return ids
 
 
 def fine_tune(model_dir, url: str, options: list[str], timeout: float = 3600) -> str:

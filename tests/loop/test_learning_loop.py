@@ -50,14 +50,14 @@ def test_corrections_teach_the_served_model_a_new_hand(font, tmp_path, mnist_tes
     try:
         before = loop.read_right(server.port, held, held_labels)
         mnist_before = loop.mnist_accuracy(server.port, images, labels)
-        how = loop.post_corrections(server.port, url, taught, taught_labels)
+        ids = loop.post_corrections(server.port, taught, taught_labels)
         table = loop.fine_tune(model_dir, url, ["--hidden", hidden(model_dir), *QUICK])
         loop.reload(server, store.load(model_dir).version)
         after = loop.read_right(server.port, held, held_labels)
         mnist_after = loop.mnist_accuracy(server.port, images, labels)
     finally:
         server.stop()
-    print(json.dumps({"corrections": how, "held_out_before": before, "after": after,
+    print(json.dumps({"corrections": len(ids), "held_out_before": before, "after": after,
                       "mnist_before": mnist_before, "mnist_after": mnist_after}), table)
     assert after[0] >= before[0] + GAIN, (before, after)
     assert after[1] >= before[1] + GAIN, (before, after)
