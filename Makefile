@@ -70,6 +70,7 @@ bench: fetch
 	$(PY) bench/protocols/grpc_vs_rest.py --seconds 5 --repeats 3
 	$(PY) bench/reliability.py
 	$(PY) bench/overload/overload.py --seconds 8
+	$(PY) bench/learning/learning_loop.py
 	SOAK_SECONDS=60 $(PY) -m pytest -q -s -p no:randomly tests/service/server/test_soak.py
 
 # requirements.lock: the runtime closure of pyproject's dependencies, each pinned with the

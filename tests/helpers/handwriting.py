@@ -1,8 +1,8 @@
 """A kind of handwriting the shipped model reads badly: the digits of Debian's
 fonts-femkeklaver, a hand-drawn font whose digits are outlines (bubble digits), as
 photos of dark ink on paper of varied size, slant, weight and placement. The shipped
-model reads about half of them (tests/service/test_learning_loop.py); a few hundred
-corrections teach it the rest. Shared with bench/learning_loop.py."""
+model reads about half of them (tests/loop/test_learning_loop.py); a few hundred
+corrections teach it the rest. Shared with bench/learning/learning_loop.py."""
 
 import io
 from pathlib import Path

@@ -1,5 +1,5 @@
 """The learning loop's steps against a real server, for tests/loop/ and
-bench/learning_loop.py: read images through /predict, post corrections to /feedback,
+bench/learning/learning_loop.py: read images through /predict, post corrections to /feedback,
 fine-tune from the served model, and HUP the master so that it serves the result.
 
 Traffic only ever goes to 127.0.0.1.

@@ -4,7 +4,7 @@ fine-tune from the served model with them (--init, --feedback-db), HUP the maste
 
 The service must then read held-out examples of that kind at least 30 points better,
 and MNIST test within 0.1 points of before. Few epochs here (CI); the full run is
-bench/learning_loop.py, whose figures the README gives.
+bench/learning/learning_loop.py, whose figures the README gives.
 """
 
 import json

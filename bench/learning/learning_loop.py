@@ -4,7 +4,7 @@ badly (tests/helpers/handwriting.py) posted to /feedback, a fine-tune from the s
 model with the README's options, a HUP, and the same held-out examples and MNIST test
 read through the service before and after.
 
-    .venv/bin/python bench/learning_loop.py [--corrections 300] [--held-out 500]
+    .venv/bin/python bench/learning/learning_loop.py [--corrections 300] [--held-out 500]
 
 Prints a Markdown table, the trainer's side-by-side table, the CPU and the load average
 (the machine may be shared: the figures are accuracies, not timings). tests/loop/ runs
@@ -19,7 +19,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tests.helpers import handwriting, loop
 from tests.helpers.servers import ROOT, Gunicorn
