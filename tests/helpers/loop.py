@@ -100,6 +100,16 @@ def reload(server, version: str, timeout: float = 300) -> None:
     once took the master 74 s)."""
     os.kill(server.proc.pid, signal.SIGHUP)
     deadline = time.monotonic() + timeout
-    while json.loads(server.get("/model")[2])["version"] != version:
+    while served(server) != version:
         assert time.monotonic() < deadline, f"the service never served {version} after HUP"
         time.sleep(0.2)
+
+
+def served(server) -> str | None:
+    """The version /model names; None while it does not answer in time (a crowded
+    machine's workers, booting the new model, can take longer than a request's timeout)."""
+    try:
+        status, _, body = server.get("/model", timeout=20)
+    except OSError:
+        return None
+    return json.loads(body)["version"] if status == 200 else None
