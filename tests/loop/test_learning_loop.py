@@ -19,7 +19,7 @@ from tests.service._fixtures import default_model_dir
 from trainer.artifact import store
 
 # The bound is for a crowded machine: at a load average of 25 on 2 cores the test ran
-# past 15 minutes; on a quiet one it takes about one.
+# past 15 minutes; at a load average of 6 it took about a minute.
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(2400)]
 CORRECTIONS, HELD_OUT = 300, 200
 # Few epochs: 2 passes over 10,000 MNIST digits, a tenth of each batch the corrections.
