@@ -1,6 +1,8 @@
 # syntax=docker/dockerfile:1
-# The inference service (gunicorn + Flask) with the shipped model; the same image runs
-# the trainer (`python -m trainer ...`). CI builds on a local stand-in for the python
+# The inference service (gunicorn + Flask) with the shipped model: `docker build .` (the
+# last stage). `docker build --target trainer .` builds the trainer's image: the same
+# venv plus the train extra (OpenCV for --augment, numba for the fused update), which the
+# Kubernetes Job and compose train with. CI builds on a local stand-in for the python
 # image, so the base is a build argument.
 ARG PYTHON_IMAGE=python:3.12-slim
 
@@ -35,8 +37,47 @@ RUN --mount=type=cache,target=/root/.cache/pip \
     && python -m pip --python /opt/venv/bin/python install --no-deps /tmp/wheels/*.whl \
     && find /opt/venv -depth -type d -name tests -exec rm -rf {} +
 
+# ---- train-builder: the builder's venv plus the train extra, from requirements-train.lock
+# (`make lock`: requirements.lock's versions and OpenCV, numba, llvmlite), hash-checked ----
+FROM builder AS train-builder
+COPY requirements-train.lock ./
+RUN --mount=type=cache,target=/root/.cache/pip \
+    python -m pip --python /opt/venv/bin/python install --require-hashes \
+       -r requirements-train.lock \
+    && find /opt/venv -depth -type d -name tests -exec rm -rf {} +
+
+# ---- base: what both images share, the user and its directories ----
+FROM ${PYTHON_IMAGE} AS base
+# A fixed numeric uid/gid so Kubernetes' runAsNonRoot can verify it and runAsUser can
+# match it. /models and /data exist owned by it so fresh named volumes mounted there
+# (compose) start writable by the trainer; /data also holds the SQLite feedback store
+# when FEEDBACK_DB is left at the service image's default (compose and Kubernetes set
+# PostgreSQL).
+RUN groupadd --gid 10001 app \
+    && useradd --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
+       --shell /usr/sbin/nologin app \
+    && mkdir -p /models /data \
+    && chown 10001:10001 /models /data
+WORKDIR /app
+
+# ---- trainer: `docker build --target trainer -t mnist-trainer .` ----
+FROM base AS trainer
+# numba caches its compiled kernels beside the module, which a read-only root forbids:
+# NUMBA_CACHE_DIR points it at /tmp (an emptyDir in Kubernetes). Two BLAS threads: the
+# Job asks for two CPUs.
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    OPENBLAS_NUM_THREADS=2 \
+    OMP_NUM_THREADS=2 \
+    MNIST_DATA_DIR=/data \
+    NUMBA_CACHE_DIR=/tmp/numba-cache
+COPY --from=train-builder /opt/venv /opt/venv
+USER 10001:10001
+CMD ["python", "-m", "trainer", "--help"]
+
 # ---- runtime: the base image, the venv (the gunicorn config is in the package) and the model ----
-FROM ${PYTHON_IMAGE} AS runtime
+FROM base AS runtime
 # One BLAS/OpenMP thread per gunicorn worker: workers are the unit of parallelism, and
 # per-worker thread pools would oversubscribe the CPUs the container is given.
 ENV PATH=/opt/venv/bin:$PATH \
@@ -51,17 +92,6 @@ ENV PATH=/opt/venv/bin:$PATH \
     MODEL_DIR=/app/models/default \
     FEEDBACK_DB=sqlite:////data/feedback.db
 
-# A fixed numeric uid/gid so Kubernetes' runAsNonRoot can verify it and runAsUser can
-# match it. /models and /data exist owned by it so fresh named volumes mounted there
-# (compose) start writable by the trainer; /data also holds the SQLite feedback store
-# when FEEDBACK_DB is left at the image's default (compose and Kubernetes set PostgreSQL).
-RUN groupadd --gid 10001 app \
-    && useradd --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
-       --shell /usr/sbin/nologin app \
-    && mkdir -p /models /data \
-    && chown 10001:10001 /models /data
-
-WORKDIR /app
 COPY --from=builder /opt/venv /opt/venv
 COPY models/default ./models/default
 

@@ -7,13 +7,14 @@ MODEL_OUT ?= models/default
 
 .PHONY: install test lint serve fetch train model pair bench image lock constraints audit protos clean
 
-# requirements.lock pins the runtime dependencies to the versions the image gets. Used
-# as constraints it pins them and checks their hashes; --no-require-hashes (pip 26.2)
-# lets the editable project and the dev extras, which have no hashes, install too.
-$(STAMP): pyproject.toml requirements.lock
+# requirements-train.lock pins the runtime dependencies and the train extra to the versions
+# the images get. Used as constraints it pins them and checks their hashes;
+# --no-require-hashes (pip 26.2) lets the editable project and the dev extras, which have
+# no hashes, install too.
+$(STAMP): pyproject.toml requirements.lock requirements-train.lock
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade "pip>=26.2"
-	$(PY) -m pip install -q -e ".[dev]" -c requirements.lock --no-require-hashes
+	$(PY) -m pip install -q -e ".[dev]" -c requirements-train.lock --no-require-hashes
 	touch $@
 
 install: $(STAMP)
@@ -81,6 +82,7 @@ bench: fetch
 	$(PY) bench/overload/overload.py --seconds 8
 	$(PY) bench/feedback/cost.py --seconds 10 --repeats 3
 	$(PY) bench/feedback/cost.py --cpu
+	$(PY) bench/learning/learning_loop.py
 	SOAK_SECONDS=60 $(PY) -m pytest -q -s -p no:randomly tests/service/server/test_soak.py
 
 # requirements.lock: the runtime closure of pyproject's dependencies, each pinned with the
@@ -88,6 +90,8 @@ bench: fetch
 # already locked stay while pyproject allows them; `make lock UPGRADE=1` takes the newest.
 # Resolved for Linux and requires-python's floor, so the one lock installs on every supported
 # Python (the dev venv's 3.11 and the image's 3.12 alike). `constraints` is the old name.
+# requirements-train.lock adds the train extra (OpenCV, numba) for the trainer image, the
+# runtime's versions held by requirements.lock.
 UV_VERSION ?= 0.13.9
 LOCK_PYTHON ?= 3.11
 lock:
@@ -95,7 +99,10 @@ lock:
 	&& "$$tmp/bin/python" -m pip install -q "uv==$(UV_VERSION)" \
 	&& "$$tmp/bin/uv" pip compile pyproject.toml --quiet --generate-hashes \
 		--python-version $(LOCK_PYTHON) --python-platform linux \
-		--custom-compile-command "make lock" $(if $(UPGRADE),--upgrade) -o requirements.lock
+		--custom-compile-command "make lock" $(if $(UPGRADE),--upgrade) -o requirements.lock \
+	&& "$$tmp/bin/uv" pip compile pyproject.toml --extra train -c requirements.lock --quiet \
+		--generate-hashes --python-version $(LOCK_PYTHON) --python-platform linux \
+		--custom-compile-command "make lock" -o requirements-train.lock
 
 constraints: lock
 

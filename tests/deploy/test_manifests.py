@@ -22,6 +22,20 @@ VERSIONS = ("1.29.0", kubernetes_validate.latest_version())
 MANIFESTS = sorted(p.name for p in K8S.glob("*.yaml") if p.name != "kustomization.yaml")
 
 
+def make_model_options() -> list[str]:
+    """The options of the Makefile's `model` recipe (`make model`), --out left out."""
+    text = (ROOT / "Makefile").read_text(encoding="utf-8")
+    recipe = re.search(r"^model:.*\n((?:\t.*\n)+)", text, re.M).group(1).replace("\\\n", " ")
+    (line,) = [line for line in recipe.splitlines() if " -m trainer train " in line]
+    argv = shlex.split(line)
+    return without_out(argv[argv.index("train") + 1:])
+
+
+def without_out(options: list[str]) -> list[str]:
+    at = options.index("--out")
+    return options[:at] + options[at + 2:]
+
+
 def load(name: str) -> dict:
     docs = [d for d in yaml.safe_load_all((K8S / name).read_text(encoding="utf-8")) if d]
     assert len(docs) == 1, f"{name}: expected one document"
@@ -39,6 +53,7 @@ def env_of(container: dict) -> dict:
 def test_every_manifest_is_listed_in_the_kustomization():
     kustomization = yaml.safe_load((K8S / "kustomization.yaml").read_text())
     assert sorted(kustomization["resources"]) == MANIFESTS
+    assert {i["name"] for i in kustomization["images"]} == {"mnist-service", "mnist-trainer"}
     assert set(MANIFESTS) >= {"deployment.yaml", "service.yaml", "hpa.yaml", "pvc.yaml",
                               "trainer-job.yaml"}
 
@@ -120,6 +135,13 @@ def test_trainer_job_writes_the_claim_the_deployment_serves():
     assert not job_mount.get("readOnly") and serve_mount.get("readOnly") is True
     argv = train["command"] + train.get("args", [])
     assert argv[:4] == ["python", "-m", "trainer", "train"]
+    assert without_out(argv[4:]) == make_model_options(), \
+        "trainer-job.yaml's args should be the Makefile's `model` options: copy them over"
+    assert {c["image"].split(":")[0] for c in job["initContainers"] + job["containers"]} == \
+        {"mnist-trainer"}, "the Job runs the trainer image (`docker build --target trainer`)"
+    env = env_of(train)
+    assert env["NUMBA_CACHE_DIR"].startswith("/tmp/") and env["NUMBA_CACHE_DIR"] == \
+        df.env(df.stage("trainer"))["NUMBA_CACHE_DIR"]
     out = Path(df.option(argv, "--out"))
     model_dir = Path(env_of(deploy["containers"][0])["MODEL_DIR"])
     assert out.relative_to(job_mount["mountPath"]) == \
@@ -163,11 +185,12 @@ def test_compose_trains_then_serves_the_output():
     compose = yaml.safe_load((ROOT / "compose.yaml").read_text(encoding="utf-8"))
     trainer, service = compose["services"]["trainer"], compose["services"]["service"]
     assert service["depends_on"]["trainer"]["condition"] == "service_completed_successfully"
-    assert trainer["build"]["context"] == "."
-    assert service["image"] == trainer["image"]
+    assert trainer["build"]["context"] == service["build"]["context"] == "."
+    assert trainer["build"]["target"] == "trainer" and "target" not in service["build"]
     command = trainer["command"]
     argv = shlex.split(command[2]) if command[:2] == ["sh", "-c"] else command
-    assert "train" in argv
+    assert without_out(argv[argv.index("train") + 1:]) == make_model_options(), \
+        "compose.yaml's trainer should run the Makefile's `model` options: copy them over"
     out = df.option(argv, "--out")
     volumes = {v.split(":")[1]: v.split(":")[0] for v in trainer["volumes"]}
     served = {v.split(":")[1]: v.split(":")[0] for v in service["volumes"]}

@@ -105,9 +105,9 @@ def _photo(ink_on_paper: np.ndarray, rng: np.random.Generator, scale: int = SCAL
 def another_way(images: np.ndarray, labels: np.ndarray, rng: np.random.Generator) -> Number:
     """MNIST digits (k, 28, 28) written another way than `written`'s: each resized by
     0.85-1.15 and jittered by 3 px up or down, and each next one, half the time, slid
-    left until its strokes touch the last's and on by 0-3 px (trainer/data/touching.py's
+    left until its strokes touch the last's and on by 0-3 px (trainer/data/numbers/touching.py's
     way), else 1-8 px apart; the photo at 3x rather than 4x."""
-    from trainer.data.touching import _touching_at
+    from trainer.data.numbers.touching import _touching_at
 
     row = np.zeros((40, 48 * len(images)), np.float32)
     strokes, x = [], 0

@@ -145,12 +145,16 @@ def _train(parser, args) -> int:
     _need_opencv(parser, "--augment", args.augment)
     fields = {f.name for f in dataclasses.fields(train.Config)}
     cfg = train.Config(**{k: v for k, v in vars(args).items() if k in fields})
-    directory = args.data_dir or default_data_dir(args.dataset)
+    directory, users = _training_data(args)
     if args.verify or args.dataset != "mnist":
         # Downloads what is missing; with --no-verify a custom directory is used as it is.
         fetch(directory, args.dataset, args.verify)
-    manifest = train.train(cfg, args.out, directory, resume=args.resume,
+    manifest = train.train(cfg, args.out, directory, resume=args.resume, users=users,
                            log=lambda msg: print(msg, file=sys.stderr, flush=True))
+    if "compare" in manifest["metrics"]:
+        from trainer.run import compare
+
+        print(compare.report(manifest["metrics"]["compare"]))
     print(f"test accuracy {manifest['metrics']['test_accuracy']:.4f}; "
           f"model {manifest['version']} written to {args.out}")
     return 0
@@ -172,5 +176,36 @@ def _pair(parser, args) -> int:
     return 0
 
 
+def _training_data(args):
+    """(the IDX directory, the users' examples or None): --data-dir is either, told apart
+    by its layout (a folder of images trains beside MNIST from the default place)."""
+    from trainer.data import users
+    from trainer.data.users import folder
+
+    mine = None
+    directory = args.data_dir or default_data_dir(args.dataset)
+    if args.data_dir is not None and folder.layout(args.data_dir) == "folder":
+        mine = users.from_folder(args.data_dir)
+        directory = default_data_dir(args.dataset)
+    if args.feedback_db:
+        stored = users.from_store(args.feedback_db)
+        mine = stored if mine is None else mine + stored
+    return directory, mine
+
+
+def _export_feedback(parser, args) -> int:
+    from trainer.data import users
+    from trainer.data.users import folder
+
+    rows = users.store_rows(args.feedback_db)
+    pixels, labels = users.feedback_arrays(args.feedback_db, rows)
+    names = [f"{row.id:06d}_model-{row.model_label}" for row in rows]
+    folder.write(args.out, pixels, labels, names)
+    counts = ", ".join(f"{label}: {labels.count(label)}" for label in folder.CLASSES)
+    print(f"wrote {len(rows)} corrections to {args.out} ({counts})")
+    return 0
+
+
 COMMANDS = {"fetch": _fetch, "train": _train, "evaluate": _evaluate,
-            "export-onnx": _export_onnx, "augment-preview": _augment_preview, "pair": _pair}
+            "export-onnx": _export_onnx, "augment-preview": _augment_preview, "pair": _pair,
+            "export-feedback": _export_feedback}

@@ -45,6 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
     _preview_options(command("augment-preview", "a PNG grid of distorted training digits"))
     _pair_options(command("pair", "train the pair network (two touching digits, for /read) "
                           "and attach it to an existing model directory"))
+    _feedback_options(command("export-feedback", "write the feedback store's corrections "
+                              "as a folder DIR/0..9,none/*.png, to look through and clean"))
     return parser
 
 
@@ -75,8 +77,10 @@ def _pair_options(pp: argparse.ArgumentParser) -> None:
 
 
 def _data_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--data-dir", type=Path, help="default $MNIST_DATA_DIR, else "
-                   "~/.cache/mnist-mlp/<dataset>")
+    p.add_argument("--data-dir", type=Path, help="IDX files: default $MNIST_DATA_DIR, else "
+                   "~/.cache/mnist-mlp/<dataset>. For train also a folder of your own "
+                   "images, DIR/0/ .. DIR/9/ and DIR/none/ (any size: the service's MNIST "
+                   "recipe), trained on beside MNIST from the default place")
     p.add_argument("--no-verify", dest="verify", action="store_false",
                    help="skip the MNIST checksums (for other IDX datasets)")
 
@@ -92,6 +96,7 @@ def _train_options(p: argparse.ArgumentParser) -> None:
     _schedule_options(option)
     _distortion_options(option)
     _trust_options(option)
+    _user_options(p, option)
     p.add_argument("--out", type=Path, default=Path("models/latest"),
                    help="the model directory to write")
     p.add_argument("--resume", action="store_true",
@@ -127,6 +132,20 @@ def _trust_options(option) -> None:
     option("--refuse", bounded(float, 0.0, 0.5, high_open=True),
            "with --val-split: the share of validation digits the is_digit rule may refuse; "
            "its threshold and the confidence's temperature are chosen on the validation set")
+
+
+def _user_options(p: argparse.ArgumentParser, option) -> None:
+    option("--init", str, "start from this model directory's weights (its hidden sizes must "
+           "be --hidden's); MNIST stays in the mix, so it does not forget", metavar="MODEL_DIR")
+    p.add_argument("--feedback-db", metavar="URL",
+                   help="also train on the corrections in the service's feedback store "
+                        "(its FEEDBACK_DB: sqlite:///path or postgresql://user@host/db)")
+    option("--user-share", bounded(float, 0.0, 1.0, high_open=True),
+           "your examples' share of each batch (oversampled: drawn with replacement), "
+           "from --data-dir DIR/0..9,none and --feedback-db")
+    option("--user-holdout", bounded(float, 0.0, 1.0, high_open=True),
+           "the share of your examples held out (the same ones on every run: chosen by a "
+           "hash of each) to score the old and new models on")
 
 
 def _schedule_options(option) -> None:
@@ -185,6 +204,13 @@ def _export_options(ox: argparse.ArgumentParser) -> None:
     ox.add_argument("--triton", type=Path, metavar="REPO",
                     help="also write a Triton model repository here: "
                          "REPO/<name>/config.pbtxt and REPO/<name>/1/model.onnx")
+
+
+def _feedback_options(fb: argparse.ArgumentParser) -> None:
+    fb.add_argument("--feedback-db", metavar="URL", required=True,
+                    help="the service's FEEDBACK_DB (a SQLAlchemy URL)")
+    fb.add_argument("--out", type=Path, required=True,
+                    help="a new directory; `train --data-dir` reads it back")
 
 
 def _preview_options(pv: argparse.ArgumentParser) -> None:

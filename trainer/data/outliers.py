@@ -18,7 +18,7 @@ from PIL import Image, ImageDraw
 from trainer.artifact import SIDE
 from trainer.artifact.framing import NoInk, frame
 from trainer.data import pen
-from trainer.data.misreads import misreads
+from trainer.data.numbers.misreads import misreads
 from trainer.data.pen import doodles as doodle_kinds
 from trainer.data.pen import hershey, kanjivg
 from trainer.nn.loss import OUTLIER

@@ -41,6 +41,9 @@ class Config:
     outliers: float = 0.0  # non-digits added to each batch, as a fraction of its size
     outlier_weight: float = 0.5  # their loss's weight against the digits' (Hendrycks: 0.5)
     refuse: float = 0.005  # the share of validation digits the verdict may refuse
+    init: str = ""  # a model directory to start from ("": random weights)
+    user_share: float = 0.1  # the users' examples' share of each batch (when there are any)
+    user_holdout: float = 0.2  # the share of the users' examples held out to score on
 
     def as_json(self) -> dict:
         return {**dataclasses.asdict(self), "hidden": list(self.hidden),

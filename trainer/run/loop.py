@@ -13,6 +13,7 @@ import threading
 import numpy as np
 
 from trainer.data import augment, outliers
+from trainer.data import users as user_data
 from trainer.data.batches import minibatches
 from trainer.nn import network
 from trainer.nn.loss import OUTLIER, cross_entropy
@@ -59,10 +60,12 @@ def _like_digits(pool: np.ndarray, cfg, rng: np.random.Generator) -> np.ndarray:
     return out.reshape(pool.shape)
 
 
-def run_epoch(cfg, params, opt, xy, rng, *, epoch: int, stop: StopFlag, outlier_pool=None):
+def run_epoch(cfg, params, opt, xy, rng, *, epoch: int, stop: StopFlag, outlier_pool=None,
+              users=None):
     """One pass over xy = (x (N, 784) float32, y (N,) int); returns (mean loss, accuracy
     on the digits). With `outlier_pool` (M, 784), each batch gets cfg.outliers times its
-    size of non-digits from it (trainer/data/outliers.py).
+    size of non-digits from it (trainer/data/outliers.py); with `users` (users.Examples),
+    cfg.user_share of each batch is theirs, distorted as the digits are.
 
     Stops after the current batch once `stop.requested` is set.
     """
@@ -76,6 +79,9 @@ def run_epoch(cfg, params, opt, xy, rng, *, epoch: int, stop: StopFlag, outlier_
                           distortion=cfg.distortion())
     if outlier_pool is not None and cfg.outliers:
         batches = outliers.mixed(batches, _like_digits(outlier_pool, cfg, rng), cfg.outliers, rng)
+    if users is not None:
+        mine = user_data.Examples(_like_digits(users.x, cfg, rng), users.y)
+        batches = user_data.mixed(batches, mine, cfg.user_share, rng)
     for step, (xb, yb) in enumerate(batches):
         loss, z = _step(cfg, (params, grads), opt, (xb, yb), rng=rng,
                         where=(epoch, step, steps))

@@ -1,5 +1,5 @@
 """The number's confidence, calibrated (issue 27 item 4): numbers of 3 to 6 training
-digits written side by side, some touching (trainer/data/misreads.py draws them and the
+digits written side by side, some touching (trainer/data/numbers/misreads.py draws them and the
 recipe finds their ink), read as /read reads them (trainer/artifact/segment/reading.py).
 A logistic map of the log-odds of the product of their positions' confidences to
 whether the whole text came out right is kept in the artifact (pair.number_confidence).
@@ -9,7 +9,7 @@ Never the test digits: the bench measures on those.
 import numpy as np
 
 from trainer.artifact.segment import pieces, reading
-from trainer.data import misreads
+from trainer.data.numbers import misreads
 
 NUMBERS = 1200  # numbers read to fit the map
 SEED = 27  # of the numbers drawn

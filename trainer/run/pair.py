@@ -1,5 +1,5 @@
 """The pair network's run: touching pairs and non-pairs of MNIST training digits
-(trainer/data/touching.py) -> the trainer's own loop (loop.py, nn/) -> attached to an
+(trainer/data/numbers/touching.py) -> the trainer's own loop (loop.py, nn/) -> attached to an
 existing artifact beside its digit network (store.attach_pair), which stays as it was.
 
 The digits are the training split's: the first VALIDATION_FROM for the pairs trained
@@ -13,7 +13,8 @@ import time
 import numpy as np
 
 from trainer.artifact import inference, pair, store
-from trainer.data import idx, touching
+from trainer.data import idx
+from trainer.data.numbers import touching
 from trainer.eval import calibrate
 from trainer.nn import network, optim
 from trainer.run import number

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import numpy as np
 
-from trainer.artifact import inference
-from trainer.artifact.integrity import METRICS_FILE
+from trainer.artifact import inference, store
+from trainer.artifact.integrity import MANIFEST_FILE, METRICS_FILE, ArtifactError
 from trainer.data import idx, outliers
+from trainer.data import users as user_data
 from trainer.eval import scores
 from trainer.nn import network, optim
 from trainer.nn.schedule import lr_at
@@ -30,12 +31,14 @@ class Interrupted(Exception):
 
 
 def train(cfg: Config, out, data_dir, *, resume: bool = False, log=print,
-          on_epoch=None) -> dict:
+          on_epoch=None, users: user_data.Examples | None = None) -> dict:
     """Train per `cfg` on the IDX files in `data_dir`, export to `out`; returns the manifest.
 
-    `on_epoch(epoch)` is called after each epoch's checkpoint is written.
+    `users`: the users' own examples (trainer/data/users/__init__.py); cfg.user_holdout of them
+    are held out, the rest make cfg.user_share of every batch. `on_epoch(epoch)` is
+    called after each epoch's checkpoint is written.
     Raises Interrupted on SIGINT/SIGTERM (after the current batch), TrainError if
-    the loss diverges, idx.DataError for bad data.
+    the loss diverges, idx.DataError for bad data, ArtifactError for a bad --init.
     """
     out = Path(out)
     images, labels, digests = idx.load_split(data_dir, "train", cfg.verify, cfg.dataset)
@@ -43,6 +46,8 @@ def train(cfg: Config, out, data_dir, *, resume: bool = False, log=print,
         images, labels = images[:cfg.train_limit], labels[:cfg.train_limit]
     rng = np.random.default_rng(cfg.seed)
     params = network.init([int(np.prod(images.shape[1:])), *cfg.hidden, 10], rng)
+    init = _start_from(cfg, params, log)
+    mine = _users(cfg, users, log)
     kept, held = _split(cfg, len(images), rng)
     train_xy = (inference.as_inputs(images[kept]), labels[kept].astype(np.intp))
     val_xy = None if held is None else (inference.as_inputs(images[held]),
@@ -55,15 +60,47 @@ def train(cfg: Config, out, data_dir, *, resume: bool = False, log=print,
         for epoch in range(state.epoch + 1, cfg.epochs + 1):
             if state.stopped_early:
                 break
-            _epoch(cfg, (params, opt, rng), (train_xy, val_xy, pools[0]), state, epoch,
-                   stop=stop, work=work, log=log)
+            _epoch(cfg, (params, opt, rng), (train_xy, val_xy, pools[0], mine[0]), state,
+                   epoch, stop=stop, work=work, log=log)
             if on_epoch is not None:
                 on_epoch(epoch)
     final = state.best if state.best is not None else params
     manifest = export.export(cfg, out, final, (data_dir, digests), work=work, state=state,
-                             validation=None if val_xy is None else (val_xy, pools[1]))
+                             validation=None if val_xy is None else (val_xy, pools[1]),
+                             users=mine, init=init)
     run_state.remove_run_dir(work)
     return manifest
+
+
+def _start_from(cfg: Config, params, log) -> store.Model | None:
+    """The --init model, its weights copied into `params` (its hidden sizes must be
+    cfg.hidden's); None without --init."""
+    if not cfg.init:
+        return None
+    model = store.load(cfg.init)
+    sizes = [layer["out"] for layer in model.manifest["layers"]]
+    if [w.shape for w, _ in params] != [w.shape for w, _ in model.params]:
+        raise ArtifactError(
+            f"{Path(cfg.init) / MANIFEST_FILE}: field layers has hidden sizes "
+            f"{','.join(map(str, sizes[:-1]))} and {sizes[-1]} outputs, but --hidden is "
+            f"{','.join(map(str, cfg.hidden))}; pass --hidden {','.join(map(str, sizes[:-1]))}")
+    for (w, b), (w0, b0) in zip(params, model.params, strict=True):
+        w[...], b[...] = w0, b0
+    log(f"starting from {cfg.init} (model {model.version})")
+    return model
+
+
+def _users(cfg: Config, users, log) -> tuple:
+    """(the users' examples to train on, those held out), both None without any."""
+    if users is None or not len(users):
+        return None, None
+    mine, held = user_data.split(users, cfg.user_holdout)
+    if not len(mine):
+        raise idx.DataError(f"all {len(users)} of your examples fell in the held-out part; "
+                            "add more, or lower --user-holdout")
+    log(f"your examples: {len(mine)} to train on ({cfg.user_share:.0%} of each batch), "
+        f"{len(held)} held out")
+    return mine, held
 
 
 def _split(cfg: Config, n: int, rng):
@@ -94,10 +131,10 @@ def _epoch(cfg: Config, model, data, state: run_state.RunState, epoch: int, *,
            work: Path, log) -> None:
     """Train one epoch, validate, log, append the metrics row and write the checkpoint."""
     params, opt, rng = model
-    train_xy, val_xy, pool = data
+    train_xy, val_xy, pool, users = data
     t0 = time.perf_counter()
     tr_loss, tr_acc = run_epoch(cfg, params, opt, train_xy, rng, epoch=epoch, stop=stop,
-                                outlier_pool=pool)
+                                outlier_pool=pool, users=users)
     if stop.requested:
         raise Interrupted(f"interrupted during epoch {epoch}; " + (
             f"the checkpoint of epoch {epoch - 1} is in {work}; continue with --resume"

@@ -1,6 +1,7 @@
 """Reads the repository's Dockerfile into instructions, for tests that check other files
 (Kubernetes manifests, compose.yaml) against what the image actually does."""
 
+import itertools
 import json
 
 from tests.helpers import ROOT
@@ -34,6 +35,16 @@ def final_stage() -> list[tuple[str, str]]:
     return steps[last_from:]
 
 
+def stage(name: str) -> list[tuple[str, str]]:
+    """The instructions of the stage `FROM ... AS name`, its FROM first."""
+    steps = instructions()
+    starts = [i for i, (kw, _) in enumerate(steps) if kw == "FROM"] + [len(steps)]
+    for start, end in itertools.pairwise(starts):
+        if steps[start][1].split()[-1] == name:
+            return steps[start:end]
+    raise AssertionError(f"Dockerfile: no stage named {name}")
+
+
 def last(keyword: str, steps=None) -> str:
     matches = [args for kw, args in (steps or final_stage()) if kw == keyword]
     assert matches, f"Dockerfile: no {keyword} in the final stage"
@@ -61,10 +72,10 @@ def user() -> tuple[int, int]:
     return int(uid), int(gid or uid)
 
 
-def env() -> dict[str, str]:
-    """ENV of the final stage (KEY=VALUE pairs, several per instruction)."""
+def env(steps=None) -> dict[str, str]:
+    """ENV of the final stage, or of `steps` (KEY=VALUE pairs, several per instruction)."""
     found = {}
-    for kw, args in final_stage():
+    for kw, args in steps or final_stage():
         if kw == "ENV":
             for pair in args.split():
                 key, _, value = pair.partition("=")

@@ -50,8 +50,9 @@ class Engine:
                     f"{proc.stderr.strip()[-300:]}")
         return None
 
-    def build(self, context: Path, tag: str, timeout: float = 900) -> None:
-        flags = list(self.build_flags)
+    def build(self, context: Path, tag: str, timeout: float = 900, target: str = "") -> None:
+        """`build -t tag context`, of the Dockerfile's stage `target` when given."""
+        flags = list(self.build_flags) + ([f"--target={target}"] if target else [])
         # Podman's default OCI image format has no HEALTHCHECK; the docker format keeps it.
         if self.is_podman and not any(f.startswith("--format") for f in flags):
             flags.append("--format=docker")

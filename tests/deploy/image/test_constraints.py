@@ -1,12 +1,14 @@
-"""requirements.lock locks the runtime dependencies with hashes: the venv the tests run in
-and the image (see test_container.py) both get exactly these versions, and the image's
-build checks every file against the lock's hashes."""
+"""requirements.lock locks the runtime dependencies with hashes, and
+requirements-train.lock those plus the train extra (the trainer image's) at the same
+versions: the venv the tests run in and the images (see test_container.py) get exactly
+these versions, and the images' builds check every file against the locks' hashes."""
 
 import importlib.metadata
 import re
 import shlex
 import tomllib
 
+import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
@@ -14,15 +16,16 @@ from tests.deploy.image import _dockerfile as df
 from tests.helpers import ROOT
 
 LOCK = ROOT / "requirements.lock"
+TRAIN_LOCK = ROOT / "requirements-train.lock"
 FIX = "run `make lock`"
 SHA256 = re.compile(r"--hash=sha256:[0-9a-f]{64}")
 
 
-def locked() -> list[tuple[str, list[str]]]:
-    """[(requirement, [--hash=... options])], one per entry of requirements.lock, with
+def locked(lock=LOCK) -> list[tuple[str, list[str]]]:
+    """[(requirement, [--hash=... options])], one per entry of the lock file, with
     continuation lines joined and comments dropped."""
     entries, pending = [], ""
-    for raw in LOCK.read_text(encoding="utf-8").splitlines():
+    for raw in lock.read_text(encoding="utf-8").splitlines():
         line = raw.strip()
         if line.startswith("#") or (not line and not pending):
             continue
@@ -37,10 +40,10 @@ def locked() -> list[tuple[str, list[str]]]:
     return entries
 
 
-def pins() -> dict[str, str]:
-    """{canonical name: version} from requirements.lock (its `name==version` entries)."""
+def pins(lock=LOCK) -> dict[str, str]:
+    """{canonical name: version} from the lock file (its `name==version` entries)."""
     out = {}
-    for requirement, _ in locked():
+    for requirement, _ in locked(lock):
         req = Requirement(requirement)
         specs = [*req.specifier]
         if len(specs) == 1 and specs[0].operator == "==":
@@ -48,15 +51,19 @@ def pins() -> dict[str, str]:
     return out
 
 
-def runtime_dependencies() -> list[Requirement]:
-    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
-    return [Requirement(r) for r in tomllib.loads(text)["project"]["dependencies"]]
+def runtime_dependencies(extras=()) -> list[Requirement]:
+    """pyproject's dependencies, and those of its optional `extras`."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    wanted = project["dependencies"] + [
+        r for extra in extras for r in project["optional-dependencies"][extra]]
+    return [Requirement(r) for r in wanted]
 
 
-def runtime_closure() -> set[str]:
-    """Canonical names of pyproject's dependencies and everything they need here (this
-    platform and Python, the extras asked for), from the installed packages' metadata."""
-    todo = [r for r in runtime_dependencies()
+def runtime_closure(extras=()) -> set[str]:
+    """Canonical names of pyproject's dependencies (and `extras`') and everything they
+    need here (this platform and Python, the extras asked for), from the installed
+    packages' metadata."""
+    todo = [r for r in runtime_dependencies(extras)
             if r.marker is None or r.marker.evaluate({"extra": ""})]
     seen: set[tuple[str, str]] = set()
     while todo:
@@ -75,8 +82,9 @@ def runtime_closure() -> set[str]:
     return {name for name, _ in seen}
 
 
-def test_every_locked_package_is_pinned_with_hashes():
-    entries = locked()
+@pytest.mark.parametrize("lock", [LOCK, TRAIN_LOCK], ids=lambda p: p.name)
+def test_every_locked_package_is_pinned_with_hashes(lock):
+    entries = locked(lock)
     assert entries, f"requirements.lock is empty; {FIX}"
     for requirement, options in entries:
         assert requirement, f"requirements.lock: options {options} outside an entry; {FIX}"
@@ -99,16 +107,23 @@ def test_every_runtime_dependency_is_locked_within_its_range():
         assert req.specifier.contains(version), f"{req.name}=={version} is not {req}; {FIX}"
 
 
-def test_the_lock_is_exactly_the_runtime_closure():
-    locked_names, closure = set(pins()), runtime_closure()
+@pytest.mark.parametrize(("lock", "extras"), [(LOCK, ()), (TRAIN_LOCK, ("train",))],
+                         ids=["runtime", "train"])
+def test_the_lock_is_exactly_the_runtime_closure(lock, extras):
+    locked_names, closure = set(pins(lock)), runtime_closure(extras)
     assert not closure - locked_names, \
-        f"requirements.lock lacks {sorted(closure - locked_names)}, which the runtime needs; {FIX}"
+        f"{lock.name} lacks {sorted(closure - locked_names)}, which the runtime needs; {FIX}"
     assert not locked_names - closure, \
-        f"requirements.lock has {sorted(locked_names - closure)}, which nothing needs; {FIX}"
+        f"{lock.name} has {sorted(locked_names - closure)}, which nothing needs; {FIX}"
+
+
+def test_the_train_lock_keeps_the_runtime_versions():
+    runtime, train = pins(), pins(TRAIN_LOCK)
+    assert {name: train.get(name) for name in runtime} == runtime, FIX
 
 
 def test_the_tests_run_against_the_locked_versions():
-    for name, version in pins().items():
+    for name, version in pins(TRAIN_LOCK).items():
         assert importlib.metadata.version(name) == version, f"{name}: `make install` again"
 
 
@@ -133,13 +148,16 @@ def pip_installs() -> list[list[str]]:
 
 def test_the_image_installs_the_lock_with_hashes_required():
     installs = pip_installs()
-    locked_installs = [argv for argv in installs
-                       if "--require-hashes" in argv and "requirements.lock" in argv
-                       and argv[argv.index("requirements.lock") - 1] in ("-r", "--requirement")]
-    assert locked_installs, \
-        f"the Dockerfile should `pip install --require-hashes -r requirements.lock`: {installs}"
-    copied = [args.split()[:-1] for kw, args in df.instructions() if kw == "COPY"]
-    assert any("requirements.lock" in sources for sources in copied)
+    locked_installs = {}
+    for lock in (LOCK.name, TRAIN_LOCK.name):
+        locked_installs[lock] = [argv for argv in installs if "--require-hashes" in argv
+                                 and lock in argv and argv[argv.index(lock) - 1] in
+                                 ("-r", "--requirement")]
+        assert locked_installs[lock], \
+            f"the Dockerfile should `pip install --require-hashes -r {lock}`: {installs}"
+        copied = [args.split()[:-1] for kw, args in df.instructions() if kw == "COPY"]
+        assert any(lock in sources for sources in copied)
+    locked_installs = [argv for found in locked_installs.values() for argv in found]
     # Anything else pip installs brings no dependencies of its own (the project's wheel).
     for argv in installs:
         assert argv in locked_installs or "--no-deps" in argv, \

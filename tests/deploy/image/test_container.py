@@ -19,10 +19,11 @@ from packaging.utils import canonicalize_name
 from tests.deploy.image import _dockerfile as df
 from tests.deploy.image._engine import Engine, container, wait_healthy
 from tests.deploy.image._http import fetch, get_json, png_upload, request_across_stop
-from tests.deploy.image.test_constraints import pins
+from tests.deploy.image.test_constraints import TRAIN_LOCK, pins
 from tests.helpers import ROOT
 from tests.helpers.servers import free_port
 from trainer.artifact import inference, store
+from trainer.data import idx
 
 DEFAULT_MODEL = ROOT / "models" / "default"
 TOL = 1e-6
@@ -47,6 +48,15 @@ def image(engine):
         pytest.fail("models/default is missing; the image ships it (make model)")
     tag = "localhost/mnist-service:test"
     engine.build(ROOT, tag)
+    return tag
+
+
+@pytest.fixture(scope="module")
+def trainer_image(engine, image):
+    """The trainer's image, `--target trainer`: built after the service's, whose layers
+    (the builder's venv) it reuses."""
+    tag = "localhost/mnist-trainer:test"
+    engine.build(ROOT, tag, target="trainer")
     return tag
 
 
@@ -150,6 +160,17 @@ def test_image_contains_only_runtime_files_at_the_pinned_versions(engine, image)
     assert {name: versions.get(name) for name in pins()} == pins()
 
 
+def test_trainer_image_has_the_train_lock_at_its_versions(engine, trainer_image):
+    script = ("import json, importlib.metadata as m; print(json.dumps({d.metadata['Name']: "
+              "d.version for d in m.distributions()}))")
+    out = engine("run", "--rm", *engine.run_flags, trainer_image, "python", "-c", script,
+                 timeout=120).stdout
+    found = json.loads(out.strip().splitlines()[-1])
+    versions = {canonicalize_name(k): v for k, v in found.items()}
+    locked = pins(TRAIN_LOCK)
+    assert {name: versions.get(name) for name in locked} == locked
+
+
 def pod_run_args(name: str, manifest: str, binds: dict[str, Path]):
     """(`run -d` options, command) approximating the manifest's (only) container: its user,
     read-only root, dropped capabilities, env and command; emptyDirs become tmpfs, and
@@ -170,25 +191,30 @@ def pod_run_args(name: str, manifest: str, binds: dict[str, Path]):
             flags += ["-v", f"{binds[path]}:{path}" + (":ro" if mount.get("readOnly") else "")]
         elif "emptyDir" in volumes[mount["name"]] and path != "/dev/shm":  # engines mount it
             flags.append(f"--tmpfs={path}")
-    # Values from a Secret (FEEDBACK_DB) exist only in a cluster: here the image's default.
+    # Values from Secrets (valueFrom) are left out: an engine run has no Secrets.
     flags += [f"-e{e['name']}={e['value']}" for e in c.get("env", [])
-              if e["name"] not in ("PORT", "GRPC_PORT") and "value" in e]
+              if "value" in e and e["name"] not in ("PORT", "GRPC_PORT")]
     return ["run", "-d", "--name", name, *flags], [*c.get("command", []), *c.get("args", [])]
 
 
-def test_kubernetes_job_then_deployment_in_the_engine(engine, image, mnist_dir, mnist_test,
+def test_kubernetes_job_then_deployment_in_the_engine(engine, image, trainer_image, mnist_dir,
                                                       tmp_path):
-    """The trainer Job's container settings write the claim; the Deployment's serve it."""
+    """The trainer Job's container settings, in the trainer image, write the claim (with
+    --augment: OpenCV; numba's kernels cached in the /tmp emptyDir); the Deployment's
+    serve it."""
     data = readable_copy(Path(mnist_dir), tmp_path / "data")
-    claim = writable_dir(tmp_path / "claim")
+    claim, scratch = writable_dir(tmp_path / "claim"), writable_dir(tmp_path / "tmp")
     job, pod = f"mnist-test-job-{uuid.uuid4().hex[:12]}", f"mnist-test-pod-{uuid.uuid4().hex[:12]}"
     try:
-        options, command = pod_run_args(job, "trainer-job.yaml", {"/models": claim, "/data": data})
+        options, command = pod_run_args(job, "trainer-job.yaml",
+                                        {"/models": claim, "/data": data, "/tmp": scratch})
         # The extra options (the last of a repeated option wins) keep this run short.
-        engine(*options, *engine.run_flags, image, *command, "--epochs", "1", "--hidden", "32",
-               "--batch-size", "256", timeout=60)
+        engine(*options, *engine.run_flags, trainer_image, *command, "--epochs", "1",
+               "--hidden", "32", "--batch-size", "256", "--train-limit", "5000",
+               "--outliers", "0", "--val-split", "0", timeout=60)
         exit_code = engine("wait", job, timeout=600).stdout.strip().splitlines()[-1]
         assert exit_code == "0", engine("logs", job, check=False).stderr[-3000:]
+        assert list((scratch / "numba-cache").rglob("*.nbi")), "numba cached nothing in /tmp"
         deployment = yaml.safe_load((ROOT / "deploy/kubernetes/deployment.yaml").read_text())
         c = deployment["spec"]["template"]["spec"]["containers"][0]
         model_dir = next(e["value"] for e in c["env"] if e["name"] == "MODEL_DIR")
@@ -203,8 +229,9 @@ def test_kubernetes_job_then_deployment_in_the_engine(engine, image, mnist_dir, 
         for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
             assert fetch(port, c[probe]["httpGet"]["path"])[0] == 200, probe
         assert get_json(port, "/model")[1]["version"] == trained.version
-        check_predictions(port, trained, mnist_test[0][:8])
-        check_grpc_predictions(grpc_port, trained, mnist_test[0][:8])
+        digits = idx.load(mnist_dir, "test")[0][:8]
+        check_predictions(port, trained, digits)
+        check_grpc_predictions(grpc_port, trained, digits)
         status, metrics = fetch(port, "/metrics")
         assert status == 200 and b"# TYPE" in metrics
     finally:

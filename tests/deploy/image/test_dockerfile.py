@@ -49,9 +49,29 @@ def test_hadolint_does_flag_a_bad_dockerfile():
 def test_base_image_is_a_build_argument_for_every_stage():
     steps = df.instructions()
     assert steps[0] == ("ARG", "PYTHON_IMAGE=python:3.12-slim")
-    froms = [args.split()[0] for kw, args in steps if kw == "FROM"]
+    froms = [args.split() for kw, args in steps if kw == "FROM"]
     assert len(froms) >= 2, "expected a builder stage and a runtime stage"
-    assert set(froms) == {"${PYTHON_IMAGE}"}
+    named = set()
+    for words in froms:
+        # Each stage starts from the base image or from a stage above it.
+        assert words[0] == "${PYTHON_IMAGE}" or words[0] in named, words
+        named.add(words[-1])
+    assert {"builder", "trainer", "runtime"} <= named
+    assert froms[-1][-1] == "runtime", "`docker build .` builds the last stage: the service"
+
+
+def test_the_trainer_stage_has_the_train_extra_and_a_writable_numba_cache():
+    """The trainer image can --augment (OpenCV) and fuse the update (numba), whose cache
+    must be writable under a read-only root: /tmp, an emptyDir in the Job."""
+    trainer = df.stage("trainer")
+    env = df.env(trainer)
+    assert env["NUMBA_CACHE_DIR"].startswith("/tmp/")
+    assert env["PATH"].startswith("/opt/venv/bin:") and env["MNIST_DATA_DIR"] == "/data"
+    assert df.last("USER", trainer) == df.last("USER")
+    copied = [args for kw, args in trainer if kw == "COPY"]
+    assert copied == ["--from=train-builder /opt/venv /opt/venv"]
+    runs = " ".join(args for kw, args in df.stage("train-builder") if kw == "RUN")
+    assert "--require-hashes" in runs and "-r requirements-train.lock" in runs
 
 
 def test_runtime_stage_settings():

@@ -7,7 +7,7 @@ import pytest
 from trainer.artifact import SIDE
 from trainer.artifact.framing import BOX
 from trainer.artifact.segment import pieces
-from trainer.data import misreads
+from trainer.data.numbers import misreads
 
 
 def bars(*spans, height=40, width=120):

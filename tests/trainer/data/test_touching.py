@@ -4,7 +4,7 @@ what is no pair."""
 import numpy as np
 
 from trainer.artifact import pair
-from trainer.data import touching
+from trainer.data.numbers import touching
 
 
 def bar(x0, x1, top=4, bottom=24):

@@ -1,5 +1,5 @@
 """Segmentation of a written number, NumPy and Pillow only: the service's /read and the
-trainer's own numbers (trainer/data/misreads.py) cut the same way.
+trainer's own numbers (trainer/data/numbers/misreads.py) cut the same way.
 
 - pieces.py: the ink's components, cut where they may hold several digits;
 - cut_paths.py: the cheapest cuts between touching digits;
