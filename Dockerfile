@@ -72,6 +72,11 @@ ENV PATH=/opt/venv/bin:$PATH \
     OMP_NUM_THREADS=2 \
     MNIST_DATA_DIR=/data \
     NUMBA_CACHE_DIR=/tmp/numba-cache
+# Hershey's single-stroke fonts: pen letters and symbols for outlier exposure
+# (trainer/data/pen/hershey.py), which make model's --outliers draws from.
+RUN apt-get update -qq \
+    && apt-get install -y -qq --no-install-recommends hershey-fonts-data=0.1-1.1 \
+    && rm -rf /var/lib/apt/lists/*
 COPY --from=train-builder /opt/venv /opt/venv
 USER 10001:10001
 CMD ["python", "-m", "trainer", "--help"]

@@ -53,7 +53,7 @@ train: fetch
 # the affine ranges are the wider defaults, for digits turned by 25 degrees.
 model: fetch
 	$(PY) -m trainer train --hidden 1024,1024 --optimizer adam --lr 2e-3 --warmup 1 \
-		--lr-schedule cosine --epochs 40 --batch-size 128 \
+		--lr-schedule cosine --epochs 60 --batch-size 128 \
 		--augment affine,elastic,stroke,blur,lowres \
 		--val-split 0.1 --outliers 0.5 --outlier-weight 1.0 --refuse 0.008 \
 		--seed 1 --out $(MODEL_OUT)

@@ -28,7 +28,7 @@ _BLOCK = 8
 _TRUNCATE = 4.0  # the Gaussian's radius in sigmas, as scipy.ndimage.gaussian_filter's
 # A digit once dilated with less ink than this (of 784; MNIST's mean is about 100 before)
 # is dilated again for a marker.
-MARKER_INK = 160.0
+MARKER_INK = 200.0
 
 
 @dataclasses.dataclass(frozen=True)
