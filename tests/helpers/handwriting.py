@@ -1,7 +1,7 @@
 """A kind of handwriting the shipped model reads badly: the digits of Debian's
 fonts-femkeklaver, a hand-drawn font whose digits are outlines (bubble digits), as
 photos of dark ink on paper of varied size, slant, weight and placement. The shipped
-model reads about half of them (tests/loop/test_learning_loop.py); a few hundred
+model reads about two thirds of them (half before the retrain of 80642dff7ed6) (tests/loop/test_learning_loop.py); a few hundred
 corrections teach it the rest. Shared with bench/learning/learning_loop.py."""
 
 import io
