@@ -1,8 +1,9 @@
 """A kind of handwriting the shipped model reads badly: the digits of Debian's
 fonts-femkeklaver, a hand-drawn font whose digits are outlines (bubble digits), as
 photos of dark ink on paper of varied size, slant, weight and placement. The shipped
-model reads about two thirds of them (half before the retrain of 80642dff7ed6) (tests/loop/test_learning_loop.py); a few hundred
-corrections teach it the rest. Shared with bench/learning/learning_loop.py."""
+model labels about two thirds of them right, and reads as digits with the right label
+about a third (tests/loop/test_learning_loop.py); a few hundred corrections teach it
+the rest. Shared with bench/learning/learning_loop.py."""
 
 import io
 from pathlib import Path
