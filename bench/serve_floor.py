@@ -52,7 +52,7 @@ def wrk(port: int, body_file: Path, content_type: str, *, seconds: float,
 def measure(side: str, case: tuple, args, *, workers=2, delay_ms=0.0) -> dict:
     body_file, content_type, _ = case
     server = Gunicorn(APPS[side], workers=workers,
-                      env={"GUNICORN_CMD_ARGS": FLAGS.get(side, "")})
+                      env={"GUNICORN_CMD_ARGS": FLAGS.get(side, ""), "GRPC_PORT": "0"})
     try:
         wrk(server.port, body_file, content_type, seconds=1, connections=args.connections)
         cpu0 = server.cpu_seconds()

@@ -22,7 +22,8 @@ def _network(model_dir: str) -> torch.nn.Sequential:
     with np.load(os.path.join(model_dir, "model.npz"), allow_pickle=False) as npz:
         weights = {k: torch.from_numpy(npz[k]) for k in npz.files}
     layers = []
-    for i in range(len(weights) // 2):
+    # The digit network's W0, W1, ...; the pair network's pair_W* (for /read) are not its.
+    for i in range(sum(1 for k in weights if k.startswith("W"))):
         w, b = weights[f"W{i}"], weights[f"b{i}"]
         linear = torch.nn.Linear(w.shape[0], w.shape[1])
         linear.weight.data, linear.bias.data = w.T.contiguous(), b
