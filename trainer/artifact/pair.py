@@ -11,10 +11,9 @@ digit network.
 """
 
 import numpy as np
-from PIL import Image
 
-from trainer.artifact import SIDE
-from trainer.artifact.framing import BOX, NoInk
+from trainer.artifact import SIDE, framing
+from trainer.artifact.framing import BOX
 
 HEIGHT, WIDTH = SIDE, 2 * SIDE  # the field, pixels
 PIXELS = HEIGHT * WIDTH  # the pair network's input width
@@ -28,33 +27,9 @@ INPUT_SPEC = {"shape": [HEIGHT, WIDTH], "color": "grayscale", "dtype": "float32"
 
 def frame(ink: np.ndarray, threshold: float) -> np.ndarray:
     """float32 (H, W) ink on black 0..255 -> float32 (28, 56) integer values 0..255,
-    the box being that of the pixels at `threshold` or more (NoInk when none are)."""
-    rows = np.flatnonzero((ink >= threshold).any(axis=1))
-    cols = np.flatnonzero((ink >= threshold).any(axis=0))
-    if not len(rows):
-        raise NoInk(f"no pixel at {threshold:g} or more to frame")
-    part = np.ascontiguousarray(ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1], np.float32)
-    h, w = part.shape
-    factor = min(BOX / h, BOX_WIDE / w)
-    size = (max(1, round(w * factor)), max(1, round(h * factor)))
-    small = np.clip(np.asarray(Image.fromarray(part).resize(size, Image.Resampling.LANCZOS)),
-                    0, 255)
-    if small.max() > 0:
-        small = small * np.float32(255 / small.max())
-    return np.rint(_centred(small))
-
-
-def _centred(small: np.ndarray) -> np.ndarray:
-    """(h, w) -> (HEIGHT, WIDTH), its centre of mass on the field's, kept inside it."""
-    h, w = small.shape
-    mass = max(float(small.sum(dtype=np.float64)), 1e-9)
-    cy = (small.sum(axis=1) @ (np.arange(h) + 0.5)) / mass
-    cx = (small.sum(axis=0) @ (np.arange(w) + 0.5)) / mass
-    top = min(max(round(HEIGHT / 2 - cy), 0), HEIGHT - h)
-    left = min(max(round(WIDTH / 2 - cx), 0), WIDTH - w)
-    field = np.zeros((HEIGHT, WIDTH), dtype=np.float32)
-    field[top:top + h, left:left + w] = small
-    return field
+    the box being that of the pixels at `threshold` or more (NoInk when none are):
+    framing.frame in the pair's field."""
+    return framing.frame(ink, threshold, (HEIGHT, WIDTH), BOX_WIDE)
 
 
 def best_pairs(probabilities: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
