@@ -9,9 +9,10 @@ sides taking turns so that the machine's drift hits both alike; each line gives
 the median of `--repeats` runs and the ratio this / REV.
 
 - serve: each side under its own gunicorn config, 2 workers, models/default of this
-  checkout (so both serve the same weights); wrk -t1 over 16 kept-alive connections
-  (bench/serve_floor.py's), for one PNG, 256 PNGs in one multipart body and 64 JSON
-  instances. Every answer must be a 200.
+  checkout (so both serve the same weights; `--model base` serves REV's own
+  models/default on both sides, for a REV that cannot read today's artifact); wrk -t1
+  over 16 kept-alive connections (bench/serve_floor.py's), for one PNG, 256 PNGs in
+  one multipart body and 64 JSON instances. Every answer must be a 200.
 - instructions: what wrk's timings cannot settle on these machines (they drift by
   tens of percent): the CPU instructions one request costs each side, counted by
   valgrind's callgrind in the Flask test client (1 PNG, 64 JSON instances), from
@@ -63,6 +64,7 @@ def serve(args) -> None:
         bodies = {CASES[k]: bodies[CASES[k]] for k in names}
         with worktree(args.base) as base:
             sides = {"this": ROOT, args.base: base}
+            args.model_dir = base / "models" / "default" if args.model == "base" else MODEL
             print(f"| request | this req/s | {args.base} req/s | this / {args.base} "
                   f"| this p99 ms | {args.base} p99 ms | CPU ms / request, this and "
                   f"{args.base} |\n|---|---|---|---|---|---|---|")
@@ -85,7 +87,7 @@ def serve(args) -> None:
 
 def _serve_once(root: Path, case: tuple, args) -> dict:
     body_file, content_type, _ = case
-    server = Gunicorn(model_dir=MODEL, workers=2, root=root)
+    server = Gunicorn(model_dir=args.model_dir, workers=2, root=root)
     try:
         wrk(server.port, body_file, content_type, seconds=1, connections=args.connections)
         cpu0 = server.cpu_seconds()
@@ -176,6 +178,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--model", choices=("this", "base"), default="this",
+                        help="serve: whose models/default both sides serve")
     parser.add_argument("--cases", help=f"serve: some of {','.join(CASES)} (default: all)")
     argv = sys.argv[1:]
     cut = argv.index("--") if "--" in argv else len(argv)

@@ -7,6 +7,7 @@ client that sends too much, or stops sending, are the same everywhere.
 from flask import current_app, request
 from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 
+from service.codec import multipart
 from service.errors import BadRequest, PayloadTooLarge, RequestTimeout
 
 # An over-limit body up to this size is read and dropped before the 413 is sent: a few
@@ -22,13 +23,22 @@ def data(limit_setting: str = "MAX_CONTENT_LENGTH") -> bytes:
 
 def files(field: str) -> list[bytes]:
     """The bytes of each file uploaded in multipart field `field`, in order; 400 for none."""
-    found = _read(lambda: request.files.getlist(field), "MAX_CONTENT_LENGTH")
+    found = _read(lambda: _files(field), "MAX_CONTENT_LENGTH")
     if not found:
         hint = (" as a file upload (with a filename)" if field in request.form
                 else f"; e.g. curl -F {field}=@digit.png")
         raise BadRequest(f"no image: send the image in multipart field {field!r}{hint}",
                          code="no_image")
-    return [f.read() for f in found]
+    return found
+
+
+def _files(field: str) -> list[bytes]:
+    """The usual multipart form split in C (codec/multipart.py), anything else by werkzeug,
+    which parses the cached body again."""
+    blob = _whole_body(cache=True)
+    split = multipart.files(blob, request.mimetype_params.get("boundary", ""), field,
+                            request.max_form_parts)
+    return split if split is not None else [f.read() for f in request.files.getlist(field)]
 
 
 def _read(get, limit_setting: str):
@@ -51,10 +61,10 @@ def _read(get, limit_setting: str):
                              "body (READ_TIMEOUT); send the whole body promptly") from e
 
 
-def _whole_body() -> bytes:
+def _whole_body(cache: bool = False) -> bytes:
     """A chunked body (no Content-Length) is cut off silently at the limit by werkzeug;
     reaching the limit means there was more, and a cut image must not be served."""
-    blob = request.get_data(cache=False)
+    blob = request.get_data(cache=cache)
     limit = request.max_content_length
     if request.content_length is None and limit is not None and len(blob) >= limit:
         raise RequestEntityTooLarge()
