@@ -1,7 +1,7 @@
 """Overload through gRPC: ModelInfer from 16 and 1,024 connections, as overload.py does over HTTP.
 
     .venv/bin/python bench/overload/grpc_overload.py [--seconds 8] [--max-inflight 64]
-        [--processes 2]
+        [--client h2load|python] [--processes 2]
 
 Each run starts its own gunicorn (service/server/conf.py, 2 workers, models/default,
 127.0.0.1) serving gRPC on a port of its own, warms it for a second with 16 connections,
@@ -11,14 +11,25 @@ MNIST digit (examples/digit_7.png's pixels) as raw FP32. Answers are counted by 
 code: OK, RESOURCE_EXHAUSTED (the worker held MAX_INFLIGHT, service/grpc/calls.py) and
 the rest; latency percentiles are over every answer. "before" is MAX_INFLIGHT=0.
 Traffic goes to 127.0.0.1 only, and every run is bounded in time. Prints a Markdown
-table for RELIABILITY.md. The clients are Python: at 1,024 connections they take CPU
-from the server, so compare the rows with one another, not with wrk's.
+table for RELIABILITY.md.
+
+`--client h2load` (the default; Debian's nghttp2-client) is the load generator in C, as
+wrk is for HTTP: one thread, each connection one stream calling back to back, the gRPC
+frame posted as the body. It sees HTTP/2 only, so each answer's gRPC code is counted
+by the service itself (grpc_server_handled_total on /metrics, before and after), and
+the latencies come from its per-request log. `--client python` (grpc.aio, `--processes`
+of them) reads each code itself, but at 1,024 connections the Python clients take most
+of the 2 cores from the server: compare its rows with one another only.
 """
 
 import argparse
 import asyncio
 import multiprocessing
+import re
+import shutil
+import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -88,11 +99,49 @@ def load(port: int, connections: int, seconds: float, processes: int) -> dict:
             "p99_ms": float(np.percentile(latencies, 99))}
 
 
+def h2load(server: Gunicorn, connections: int, seconds: float) -> dict:
+    """h2load's calls for `seconds`: each answer's latency from its log, each code from the
+    service's own count of what it answered meanwhile."""
+    message = infer_request()
+    before = grpc_codes(server)
+    with tempfile.TemporaryDirectory(prefix="h2load-") as tmp:
+        body, log = Path(tmp) / "frame", Path(tmp) / "log"
+        body.write_bytes(b"\0" + len(message).to_bytes(4, "big") + message)  # gRPC's frame
+        subprocess.run(["h2load", "-t1", f"-c{connections}", "-m1", f"-D{seconds:g}",
+                        "-d", str(body), "--log-file", str(log),
+                        "-H", "content-type: application/grpc", "-H", "te: trailers",
+                        f"http://127.0.0.1:{server.grpc_port}{METHOD}"],
+                       check=True, capture_output=True, timeout=seconds + 120)
+        # Each line: start (µs since the epoch), HTTP status, latency in µs.
+        rows = np.loadtxt(log, dtype=np.int64, ndmin=2)
+    codes = grpc_codes(server) - before
+    latencies = np.sort(rows[:, 2]) / 1e3 if len(rows) else np.zeros(1)
+    return {"ok_rate": codes.pop("OK", 0) / seconds,
+            "shed_rate": codes.pop("RESOURCE_EXHAUSTED", 0) / seconds,
+            "other": {k: v for k, v in codes.items() if v},
+            "p50_ms": float(np.percentile(latencies, 50)),
+            "p99_ms": float(np.percentile(latencies, 99))}
+
+
+def grpc_codes(server: Gunicorn) -> Counter:
+    """ModelInfer's answers so far by gRPC code, from the service's /metrics."""
+    _, _, text = server.get("/metrics")
+    codes = Counter()
+    for labels, value in re.findall(rb"^grpc_server_handled_total\{([^}]*)\} (\S+)$", text,
+                                    re.M):
+        found = dict(re.findall(rb'(\w+)="([^"]*)"', labels))
+        if found.get(b"grpc_method") == b"ModelInfer":
+            codes[found[b"grpc_code"].decode()] += int(float(value))
+    return codes
+
+
 def run(bound: int, connections: int, args) -> dict:
     server = Gunicorn(model_dir=ROOT / "models" / "default", workers=2,
                       env={"MAX_INFLIGHT": str(bound)})
     try:
         load(server.grpc_port, 16, 1.0, 1)  # warm-up, never shed
+        if args.client == "h2load":
+            return h2load(server, connections, args.seconds)
         return load(server.grpc_port, connections, args.seconds, args.processes)
     finally:
         server.stop()
@@ -103,11 +152,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--max-inflight", type=int, nargs="+", default=[64])
-    parser.add_argument("--processes", type=int, default=2)
+    parser.add_argument("--client", choices=("h2load", "python"), default="h2load")
+    parser.add_argument("--processes", type=int, default=2, help="python clients")
     args = parser.parse_args()
+    if args.client == "h2load" and shutil.which("h2load") is None:
+        raise SystemExit("h2load is missing: apt-get install nghttp2-client")
     sides = {"before": 0, **{f"MAX_INFLIGHT={n}": n for n in args.max_inflight}}
-    print(f"ModelInfer of 1 digit, {args.processes} grpc.aio client processes, "
-          f"{args.seconds:g} s per run; 2 gunicorn workers\n")
+    clients = ("h2load, one thread" if args.client == "h2load"
+               else f"{args.processes} grpc.aio client processes")
+    print(f"ModelInfer of 1 digit, {clients}, {args.seconds:g} s per run; 2 gunicorn "
+          "workers\n")
     print("| connections | server | OK/s | RESOURCE_EXHAUSTED/s | other | p50 ms | p99 ms |\n"
           "|---|---|---|---|---|---|---|")
     for connections in CONNECTIONS:

@@ -31,6 +31,8 @@ LUA = ROOT / "bench" / "wrk" / "post.lua"
 PARTS = (("the forward pass and verdict (inference.predict)",
           "predict (trainer/artifact/inference"),
          ("decoding (codec.decode)", "decode (service/codec/predict"),
+         ("of it, JSON instances (orjson, np.array)", "instances (service/codec/instances"),
+         ("reading the body, multipart split included (http/body)", "service/http/body"),
          ("the JSON answer (codec.answer)", "answer (service/codec/predict"),
          ("metrics (Metrics.count, .predicted)", "service/observe/metrics"),
          ("access hooks (_start, _finish)", "service/observe/access"),
