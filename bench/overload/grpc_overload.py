@@ -1,6 +1,6 @@
 """Overload through gRPC: ModelInfer from 16 and 1,024 connections, as overload.py does over HTTP.
 
-    .venv/bin/python bench/overload/grpc_overload.py [--seconds 8] [--max-inflight 64]
+    .venv/bin/python bench/overload/grpc_overload.py [--seconds 8] [--max-inflight 32]
         [--client h2load|python] [--processes 2]
 
 Each run starts its own gunicorn (service/server/conf.py, 2 workers, models/default,
@@ -151,7 +151,7 @@ def run(bound: int, connections: int, args) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=8.0)
-    parser.add_argument("--max-inflight", type=int, nargs="+", default=[64])
+    parser.add_argument("--max-inflight", type=int, nargs="+", default=[32])
     parser.add_argument("--client", choices=("h2load", "python"), default="h2load")
     parser.add_argument("--processes", type=int, default=2, help="python clients")
     args = parser.parse_args()
