@@ -40,7 +40,7 @@ def files(body: bytes, boundary: str, field: str, max_parts: int | None) -> list
         return None
     if max_parts is not None and len(parts) > max_parts:
         return None
-    want = field.encode("ascii", "replace")
+    want = field.encode()
     found = []
     for part in parts:
         data = _file_data(part, want)
@@ -52,7 +52,9 @@ def files(body: bytes, boundary: str, field: str, max_parts: int | None) -> list
 
 def _delimiter(boundary: str) -> bytes | None:
     """b"--" + boundary, when the boundary is plain and cannot overlap itself."""
-    raw = boundary.encode("ascii", "replace")
+    if not boundary.isascii():  # werkzeug cannot encode it, and reads no files
+        return None
+    raw = boundary.encode("ascii")
     if not _BOUNDARY.fullmatch(raw):
         return None
     delimiter = b"--" + raw

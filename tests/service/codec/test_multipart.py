@@ -71,6 +71,12 @@ def test_other_forms_go_to_werkzeug(body_of):
     assert files(body_of(boundary), boundary, FIELD, MAX_PARTS) is None
 
 
+def test_a_boundary_werkzeug_cannot_encode_goes_to_it():
+    body = build([(FIELD, "a", None, b"x")], "?")
+    assert files(body, "\u00e9", FIELD, MAX_PARTS) is None
+    assert files(body, "?", FIELD, MAX_PARTS) == [b"x"]
+
+
 def test_more_parts_than_allowed_go_to_werkzeug_for_its_413():
     boundary = BOUNDARIES[1]
     body = build([(FIELD, "a", None, b"x")] * (MAX_PARTS + 1), boundary)
