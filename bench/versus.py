@@ -42,6 +42,12 @@ MODEL = ROOT / "models" / "default"
 CASES = {"png": "1 PNG, raw body", "batch": "256 PNGs, multipart", "json": "64 JSON instances"}
 
 
+def served_model(choice: str, base: Path) -> Path:
+    """The models/default both sides serve: this checkout's, or ("base") the one of the
+    revision checked out at `base`, for a revision that cannot read today's artifact."""
+    return base / "models" / "default" if choice == "base" else MODEL
+
+
 @contextmanager
 def worktree(rev: str):
     """A checkout of `rev` in a temporary directory, removed afterwards."""
@@ -64,7 +70,7 @@ def serve(args) -> None:
         bodies = {CASES[k]: bodies[CASES[k]] for k in names}
         with worktree(args.base) as base:
             sides = {"this": ROOT, args.base: base}
-            args.model_dir = base / "models" / "default" if args.model == "base" else MODEL
+            args.model_dir = served_model(args.model, base)
             print(f"| request | this req/s | {args.base} req/s | this / {args.base} "
                   f"| this p99 ms | {args.base} p99 ms | CPU ms / request, this and "
                   f"{args.base} |\n|---|---|---|---|---|---|---|")

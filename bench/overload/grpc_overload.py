@@ -1,6 +1,6 @@
 """Overload through gRPC: ModelInfer from 16 and 1,024 connections, as overload.py does over HTTP.
 
-    .venv/bin/python bench/overload/grpc_overload.py [--seconds 8] [--max-inflight 32]
+    .venv/bin/python bench/overload/grpc_overload.py [--seconds 8] [--max-inflight N ...]
         [--client h2load|python] [--processes 2]
 
 Each run starts its own gunicorn (service/server/conf.py, 2 workers, models/default,
@@ -41,6 +41,7 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from service.grpc import protocol
+from service.settings import SERVER
 from tests.helpers.servers import ROOT, Gunicorn
 
 METHOD = f"/{protocol.SERVICE}/ModelInfer"
@@ -151,7 +152,8 @@ def run(bound: int, connections: int, args) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=8.0)
-    parser.add_argument("--max-inflight", type=int, nargs="+", default=[32])
+    parser.add_argument("--max-inflight", type=int, nargs="+",
+                        default=[SERVER["MAX_INFLIGHT"][0]])  # the service's default
     parser.add_argument("--client", choices=("h2load", "python"), default="h2load")
     parser.add_argument("--processes", type=int, default=2, help="python clients")
     args = parser.parse_args()

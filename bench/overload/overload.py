@@ -1,6 +1,6 @@
 """Overload: wrk at 16 and 1,024 connections, without load shedding and with it, side by side.
 
-    .venv/bin/python bench/overload/overload.py [--seconds 8] [--max-inflight 32]
+    .venv/bin/python bench/overload/overload.py [--seconds 8] [--max-inflight N ...]
 
 Each run starts its own gunicorn (service/server/conf.py, 2 workers, models/default) on
 127.0.0.1, warms it for a second, then runs wrk (one thread, --timeout 10s) with
@@ -23,6 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from service.settings import SERVER
 from tests.helpers import bodies
 from tests.helpers.servers import ROOT, Gunicorn
 
@@ -88,7 +89,8 @@ def row(name: str, connections: int, side: str, r: dict) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=8.0)
-    parser.add_argument("--max-inflight", type=int, nargs="+", default=[32])
+    parser.add_argument("--max-inflight", type=int, nargs="+",
+                        default=[SERVER["MAX_INFLIGHT"][0]])  # the service's default
     parser.add_argument("--cases", nargs="+", default=["1 PNG", "256 PNGs"])
     args = parser.parse_args()
     if shutil.which("wrk") is None:

@@ -234,11 +234,10 @@ def main() -> None:
     if not args.base:
         report(cases, count(args.root, cases, args), {}, None)
         return
-    from bench.versus import worktree
+    from bench.versus import served_model, worktree
 
     with worktree(args.base) as root:
-        if args.model == "base":
-            args.model_dir = root / "models" / "default"
+        args.model_dir = served_model(args.model, root)
         this = count(args.root, cases, args)
         report(cases, this, {}, None)  # this side's counts stand even if the base's fail
         base = count(root, cases, args)

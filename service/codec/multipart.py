@@ -70,8 +70,7 @@ def _file_data(part: bytes, field: bytes) -> bytes | None:
     head, blank, data = part.partition(b"\r\n\r\n")
     if not blank:
         return None
-    disposition = None
-    content_types = 0
+    disposition, typed = None, False
     for line in head.split(b"\r\n"):
         name, _, value = line.partition(b": ")
         name = name.lower()
@@ -79,8 +78,8 @@ def _file_data(part: bytes, field: bytes) -> bytes | None:
             disposition = _DISPOSITION.fullmatch(value)
             if disposition is None:
                 return None
-        elif name == b"content-type" and content_types == 0 and _CONTENT_TYPE.fullmatch(value):
-            content_types = 1
+        elif name == b"content-type" and not typed and _CONTENT_TYPE.fullmatch(value):
+            typed = True
         else:
             return None
     if disposition is None or disposition[1] != field or disposition[2] is None:
